@@ -1,0 +1,79 @@
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Times are stored as milliseconds since the epoch (UTC) and cross the wire as ISO strings. */
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Device tokens are stored as SHA-256 hashes only; the token itself is shown once. */
+export const authTokens = sqliteTable(
+  "auth_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [index("auth_tokens_user_idx").on(table.userId)],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["recording", "synthesis"] }).notNull(),
+    title: text("title").notNull(),
+    status: text("status", { enum: ["active", "incomplete", "completed"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    lastHeartbeat: integer("last_heartbeat"),
+    completedAt: integer("completed_at"),
+  },
+  (table) => [
+    index("sessions_user_created_idx").on(table.userId, table.createdAt),
+    index("sessions_status_heartbeat_idx").on(table.status, table.lastHeartbeat),
+    index("sessions_updated_idx").on(table.updatedAt),
+  ],
+);
+
+/** Recovery tokens give access to a session's audio for a limited time (24 h). */
+export const recoveryTokens = sqliteTable(
+  "recovery_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (table) => [
+    index("recovery_tokens_session_idx").on(table.sessionId),
+    index("recovery_tokens_expires_idx").on(table.expiresAt),
+  ],
+);
+
+/**
+ * The bounded event log behind `/api/ws`. AUTOINCREMENT makes ids monotonic and never reused,
+ * even after the newest rows are deleted, so `?after=<id>` stays meaningful across restarts.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id").notNull(),
+    type: text("type").notNull(),
+    payload: text("payload").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [index("events_user_id_idx").on(table.userId, table.id)],
+);

@@ -1,0 +1,106 @@
+import {
+  CheckTimeoutsResponseSchema,
+  CreateSessionBodySchema,
+  ErrorResponseSchema,
+  KeepaliveResponseSchema,
+  SessionDetailSchema,
+  SessionListSchema,
+  SessionParamsSchema,
+  SessionSchema,
+} from "@tidemark/shared";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+
+const errors = {
+  400: ErrorResponseSchema,
+  401: ErrorResponseSchema,
+  404: ErrorResponseSchema,
+};
+
+const sessionRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  const tags = ["sessions"];
+
+  fastify.post(
+    "/api/sessions",
+    {
+      schema: {
+        tags,
+        summary: "Start a new session (active)",
+        body: CreateSessionBodySchema,
+        response: { 201: SessionSchema, ...errors },
+      },
+    },
+    async (request, reply) => reply.status(201).send(fastify.sessions.create(request.userId, request.body)),
+  );
+
+  fastify.get(
+    "/api/sessions",
+    { schema: { tags, summary: "The caller's sessions, newest first", response: { 200: SessionListSchema, ...errors } } },
+    async (request) => ({ sessions: fastify.sessions.list(request.userId) }),
+  );
+
+  fastify.post(
+    "/api/session/check-timeouts",
+    {
+      schema: {
+        tags,
+        summary: "Mark overdue active sessions incomplete now",
+        response: { 200: CheckTimeoutsResponseSchema, ...errors },
+      },
+    },
+    async () => ({ timedOut: fastify.sessions.markTimedOutSessions() }),
+  );
+
+  fastify.get(
+    "/api/session/:id",
+    {
+      schema: {
+        tags,
+        summary: "One session in detail",
+        params: SessionParamsSchema,
+        response: { 200: SessionDetailSchema, ...errors },
+      },
+    },
+    async (request) => fastify.sessions.get(request.userId, request.params.id),
+  );
+
+  fastify.post(
+    "/api/session/:id/keepalive",
+    {
+      schema: {
+        tags,
+        summary: "Heartbeat of a working client (every 7 s)",
+        params: SessionParamsSchema,
+        response: { 200: KeepaliveResponseSchema, ...errors },
+      },
+    },
+    async (request) => fastify.sessions.keepalive(request.userId, request.params.id),
+  );
+
+  fastify.post(
+    "/api/session/:id/resume",
+    {
+      schema: {
+        tags,
+        summary: "incomplete → active",
+        params: SessionParamsSchema,
+        response: { 200: SessionSchema, 409: ErrorResponseSchema, ...errors },
+      },
+    },
+    async (request) => fastify.sessions.resume(request.userId, request.params.id),
+  );
+
+  fastify.post(
+    "/api/session/:id/finish",
+    {
+      schema: {
+        tags,
+        summary: "active or incomplete → completed",
+        params: SessionParamsSchema,
+        response: { 200: SessionSchema, 409: ErrorResponseSchema, ...errors },
+      },
+    },
+    async (request) => fastify.sessions.finish(request.userId, request.params.id),
+  );
+};
+
+export default sessionRoutes;

@@ -1,0 +1,49 @@
+import { createHash, randomBytes } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import type { DeviceAuthResponse } from "@tidemark/shared";
+import type { Db } from "../db/client.ts";
+import { authTokens, users } from "../db/schema.ts";
+import type { Clock } from "../lib/clock.ts";
+import { uuidv7 } from "../lib/ids.ts";
+
+/** Tokens are 256 random bits; only their SHA-256 is stored, so a leaked database grants nothing. */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export function generateToken(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+/** Anonymous device identities: one user per browser, recognised by its bearer token. */
+export class IdentityService {
+  private readonly findUser;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {
+    // Runs on every authenticated request, so it is prepared once.
+    this.findUser = db
+      .select({ userId: authTokens.userId })
+      .from(authTokens)
+      .where(eq(authTokens.tokenHash, sql.placeholder("tokenHash")))
+      .prepare();
+  }
+
+  createDevice(): DeviceAuthResponse {
+    const now = this.clock.now().getTime();
+    const userId = uuidv7(now);
+    const token = generateToken();
+    this.db.transaction((tx) => {
+      tx.insert(users).values({ id: userId, createdAt: now }).run();
+      tx.insert(authTokens).values({ tokenHash: hashToken(token), userId, createdAt: now }).run();
+    });
+    return { userId, token };
+  }
+
+  /** The user a token belongs to, or null when the token is unknown. */
+  userForToken(token: string): string | null {
+    return this.findUser.get({ tokenHash: hashToken(token) })?.userId ?? null;
+  }
+}

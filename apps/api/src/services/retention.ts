@@ -1,0 +1,68 @@
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { inArray, lt } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { recoveryTokens } from "../db/schema.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { SessionRepository } from "../repositories/session-repository.ts";
+import type { EventLog } from "./event-log.ts";
+import type { SessionFiles } from "./session-files.ts";
+
+export interface RetentionReport {
+  sessions: number;
+  recoveryTokens: number;
+  directories: number;
+}
+
+/**
+ * Deletes what has been left alone longer than the retention period: sessions (with their
+ * files and tokens) and expired recovery tokens. It works in small batches and yields to the
+ * event loop between them, so a large backlog never stalls live requests.
+ */
+export class RetentionJob {
+  constructor(
+    private readonly db: Db,
+    private readonly repository: SessionRepository,
+    private readonly eventLog: EventLog,
+    private readonly files: SessionFiles,
+    private readonly clock: Clock,
+    private readonly retentionHours: number,
+    private readonly batchSize = 200,
+  ) {}
+
+  async run(): Promise<RetentionReport> {
+    const report: RetentionReport = { sessions: 0, recoveryTokens: 0, directories: 0 };
+    const now = this.clock.now().getTime();
+    const cutoff = now - this.retentionHours * 3_600_000;
+
+    for (;;) {
+      const batch = this.repository.findUntouchedSince(cutoff, this.batchSize);
+      if (batch.length === 0) break;
+      // Rows go first, in one transaction with their events; then the files, which nothing references any more.
+      this.eventLog.transaction((record) => {
+        report.sessions += this.repository.deleteByIds(batch.map((row) => row.id));
+        for (const row of batch) record(row.userId, { type: "session.deleted", sessionId: row.id });
+      });
+      for (const row of batch) {
+        await this.files.remove(row.id);
+        report.directories += 1;
+      }
+      await yieldToEventLoop();
+    }
+
+    for (;;) {
+      const expired = this.db
+        .select({ tokenHash: recoveryTokens.tokenHash })
+        .from(recoveryTokens)
+        .where(lt(recoveryTokens.expiresAt, now))
+        .limit(this.batchSize)
+        .all();
+      if (expired.length === 0) break;
+      report.recoveryTokens += this.db
+        .delete(recoveryTokens)
+        .where(inArray(recoveryTokens.tokenHash, expired.map((row) => row.tokenHash)))
+        .run().changes;
+      await yieldToEventLoop();
+    }
+    return report;
+  }
+}

@@ -1,0 +1,9 @@
+import { z } from "zod";
+import { IdSchema } from "./common.ts";
+
+/** Answer of `POST /api/auth/device`: a new anonymous user and its bearer token (also set as a cookie). */
+export const DeviceAuthResponseSchema = z.object({
+  userId: IdSchema,
+  token: z.string().min(32),
+});
+export type DeviceAuthResponse = z.infer<typeof DeviceAuthResponseSchema>;
