@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import websocket from "@fastify/websocket";
 import fp from "fastify-plugin";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { JSON_BODY_LIMIT_BYTES } from "@tidemark/shared";
@@ -41,6 +42,7 @@ async function app(fastify: FastifyInstance, options: AppOptions): Promise<void>
   await fastify.register(auth);
   await fastify.register(backgroundJobs, { config });
   await fastify.register(docs, { version });
+  await fastify.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   await fastify.register(healthRoutes, { version });
   await fastify.register(authRoutes, { secureCookie: config.COOKIE_SECURE });

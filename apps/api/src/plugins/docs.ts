@@ -3,6 +3,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import fp from "fastify-plugin";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
 
+const DOCS_PREFIX = "/api/docs";
+
 /** OpenAPI generated from the routes' zod schemas, browsable at `/api/docs`. */
 export default fp<{ version: string }>(
   async function docs(fastify, { version }) {
@@ -23,7 +25,11 @@ export default fp<{ version: string }>(
       },
       transform: jsonSchemaTransform,
     });
-    await fastify.register(swaggerUi, { routePrefix: "/api/docs" });
+    // The documentation is public, like the health check.
+    fastify.addHook("onRoute", (route) => {
+      if (route.url.startsWith(DOCS_PREFIX)) route.config = { ...route.config, public: true };
+    });
+    await fastify.register(swaggerUi, { routePrefix: DOCS_PREFIX });
   },
   { name: "docs" },
 );

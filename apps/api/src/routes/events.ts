@@ -1,4 +1,3 @@
-import websocket from "@fastify/websocket";
 import { EventStreamQuerySchema, type ServerMessage } from "@tidemark/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 
@@ -8,8 +7,6 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
 
 const eventRoutes: FastifyPluginAsyncZod = async (fastify) => {
-  await fastify.register(websocket, { options: { maxPayload: 64 * 1024 } });
-
   fastify.get(
     "/api/ws",
     {

@@ -1,0 +1,439 @@
+// Keepalive throughput benchmark.
+//
+// Measures `POST /api/session/:id/keepalive` on the real built server (dist/server.js) and, for
+// scale, a bare Fastify route answering a same-sized JSON object. Both servers run as child
+// processes and are driven one after the other by the same autocannon settings from this
+// process, so they compete with the load generator for the same CPUs under identical
+// conditions and the ratio between them is fair.
+//
+// Targets (DESIGN: clients send a keepalive every 7 s): 100 000 working sessions mean
+// ~14 300 keepalives/s; p99 under 50 ms; and at least 60 % of what bare Fastify does.
+//
+// Settings (environment): BENCH_SESSIONS (2000), BENCH_DEVICES (10), BENCH_CONNECTIONS (100),
+// BENCH_DURATION seconds (10), BENCH_WARMUP seconds (2), BENCH_SERVER_NODE_ARGS (extra node flags
+// for both server children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them).
+//
+// Exit code: 0 when the benchmark ran (even if targets are missed); 1 on errors — a server that
+// does not start, failed setup, or more than 0.1 % non-2xx answers / socket errors.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const apiDir = fileURLToPath(new URL("..", import.meta.url));
+const HOST = "127.0.0.1";
+
+const TARGETS = {
+  /** keepalive req/s ÷ bare Fastify req/s */
+  minRatio: 0.6,
+  maxP99Ms: 50,
+  /** 100 000 sessions × one keepalive per 7 s ≈ 14 286/s, rounded up. */
+  minRequestsPerSecond: 14_300,
+};
+/** More bad answers than this fraction means the numbers measure failures, not keepalives. */
+const MAX_BAD_FRACTION = 0.001;
+const STARTUP_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+
+class BenchError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+function intFromEnv(name, fallback, min = 1) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new BenchError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+function readSettings() {
+  return {
+    sessions: intFromEnv("BENCH_SESSIONS", 2000),
+    devices: intFromEnv("BENCH_DEVICES", 10),
+    connections: intFromEnv("BENCH_CONNECTIONS", 100),
+    durationSeconds: intFromEnv("BENCH_DURATION", 10),
+    warmupSeconds: intFromEnv("BENCH_WARMUP", 2, 0),
+    serverNodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes. Every child is tracked so that no exit path (error, Ctrl-C, watchdog) can
+// leave a server running.
+
+const children = new Set();
+
+function startChild(name, args, env) {
+  const child = spawn(process.execPath, args, {
+    cwd: apiDir,
+    env: { ...process.env, ...env },
+    // Servers log at warn level, so anything they print is worth seeing.
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("error", (error) => resolve({ code: null, signal: null, error }));
+  });
+  const handle = { name, child, exited, done: false };
+  children.add(handle);
+  exited.then(() => {
+    handle.done = true;
+    children.delete(handle);
+  });
+  return handle;
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited within the grace period. */
+async function stopChild(handle) {
+  if (handle.done) return;
+  handle.child.kill("SIGTERM");
+  const graceful = await Promise.race([handle.exited.then(() => true), sleep(STOP_GRACE_MS, false)]);
+  if (graceful) return;
+  console.error(`${handle.name} ignored SIGTERM for ${STOP_GRACE_MS} ms; sending SIGKILL`);
+  handle.child.kill("SIGKILL");
+  await Promise.race([handle.exited, sleep(STOP_GRACE_MS)]);
+}
+
+async function stopAllChildren() {
+  await Promise.all([...children].map(stopChild));
+}
+
+// Last resort if this process exits by any path without having stopped its children.
+process.on("exit", () => {
+  for (const { child } of children) child.kill("SIGKILL");
+});
+
+/** A port that was free a moment ago (the OS picks it; we release it for the child to take). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `healthUrl` until it answers 200; fails early if the child exits first. */
+async function waitForHealthy(handle, healthUrl) {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (handle.done) {
+      const { code, signal, error } = await handle.exited;
+      throw new BenchError(`${handle.name} exited before it was ready (code ${code}, signal ${signal}${error ? `, ${error.message}` : ""})`);
+    }
+    try {
+      const response = await fetch(healthUrl, { signal: AbortSignal.timeout(1_000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  throw new BenchError(`${handle.name} did not answer ${healthUrl} with 200 within ${STARTUP_TIMEOUT_MS} ms`);
+}
+
+async function startRealServer(dataDir, nodeArgs) {
+  const port = await freePort();
+  const handle = startChild("API server", [...nodeArgs, "dist/server.js"], {
+    PORT: String(port),
+    HOST,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "warn",
+    WEB_DIST_DIR: "none",
+  });
+  const baseUrl = `http://${HOST}:${port}`;
+  await waitForHealthy(handle, `${baseUrl}/api/health`);
+  return { handle, baseUrl };
+}
+
+async function startBareServer(nodeArgs) {
+  const port = await freePort();
+  const handle = startChild("bare Fastify server", [...nodeArgs, "bench/bare-server.mjs"], { PORT: String(port), HOST });
+  const baseUrl = `http://${HOST}:${port}`;
+  await waitForHealthy(handle, `${baseUrl}/bare/health`);
+  return { handle, baseUrl };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures: devices and sessions, created through the public API like a client would.
+
+async function post(url, { token, body, expectStatus }) {
+  const headers = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(url, {
+    method: "POST",
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  if (response.status !== expectStatus) {
+    throw new BenchError(`POST ${url} answered ${response.status}, expected ${expectStatus}: ${text.slice(0, 300)}`);
+  }
+  return JSON.parse(text);
+}
+
+async function createDevices(baseUrl, count) {
+  const devices = [];
+  for (let i = 0; i < count; i += 1) {
+    devices.push(await post(`${baseUrl}/api/auth/device`, { expectStatus: 201 }));
+  }
+  return devices;
+}
+
+/**
+ * Sessions spread round-robin over the devices. A few requests run at once — each creation is
+ * its own durable transaction, so more concurrency would only queue on SQLite.
+ */
+async function createSessions(baseUrl, devices, count, concurrency = 8) {
+  const sessions = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next;
+      next += 1;
+      const { token } = devices[index % devices.length];
+      const session = await post(`${baseUrl}/api/sessions`, { token, body: { kind: "recording" }, expectStatus: 201 });
+      sessions[index] = { id: session.id, token };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return sessions;
+}
+
+/** One keepalive by hand, so a broken route fails here with its message, not as 100 % non-2xx. */
+async function checkKeepaliveWorks(baseUrl, session) {
+  const answer = await post(`${baseUrl}/api/session/${session.id}/keepalive`, { token: session.token, expectStatus: 200 });
+  if (answer.status !== "active" || typeof answer.lastHeartbeat !== "string") {
+    throw new BenchError(`unexpected keepalive answer: ${JSON.stringify(answer)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+/**
+ * An autocannon request that visits every session in turn. The counter lives in this closure,
+ * shared by all connections (autocannon clones the options per connection but keeps functions
+ * by reference), so the rotation is global. Both targets use this same function — only the path
+ * differs — so autocannon spends the same CPU per request on each.
+ */
+function rotatingRequest(sessions, pathFor) {
+  let next = 0;
+  return {
+    method: "POST",
+    setupRequest(request) {
+      const session = sessions[next];
+      next = next + 1 === sessions.length ? 0 : next + 1;
+      request.path = pathFor(session.id);
+      // autocannon hands us a fresh headers object for every request; mutating it is safe.
+      request.headers.authorization = `Bearer ${session.token}`;
+      return request;
+    },
+  };
+}
+
+function runAutocannon({ baseUrl, request, connections, durationSeconds }) {
+  return autocannon({
+    url: baseUrl,
+    connections,
+    pipelining: 1,
+    duration: durationSeconds,
+    requests: [request],
+  });
+}
+
+/** A short unrecorded run first, so both servers are measured with their code already optimised. */
+async function measure(name, { baseUrl, sessions, pathFor, settings }) {
+  const load = { baseUrl, connections: settings.connections };
+  if (settings.warmupSeconds > 0) {
+    console.log(`  ${name}: warming up for ${settings.warmupSeconds} s`);
+    await runAutocannon({ ...load, request: rotatingRequest(sessions, pathFor), durationSeconds: settings.warmupSeconds });
+  }
+  console.log(`  ${name}: measuring for ${settings.durationSeconds} s with ${settings.connections} connections`);
+  const result = await runAutocannon({ ...load, request: rotatingRequest(sessions, pathFor), durationSeconds: settings.durationSeconds });
+  return summarize(name, result);
+}
+
+function summarize(name, result) {
+  const ok = result["2xx"];
+  const answered = ok + result.non2xx;
+  return {
+    target: name,
+    requestsPerSecond: round(result.requests.average, 0),
+    latencyP50Ms: round(result.latency.p50, 2),
+    latencyP99Ms: round(result.latency.p99, 2),
+    latencyMaxMs: round(result.latency.max, 2),
+    requests: answered,
+    ok,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)])),
+  };
+}
+
+/** Non-2xx answers and socket errors beyond the tolerance make the run invalid. */
+function assertMostlySuccessful(summary) {
+  const bad = summary.non2xx + summary.errors;
+  const attempts = summary.requests + summary.errors;
+  if (summary.ok === 0 || bad / attempts > MAX_BAD_FRACTION) {
+    throw new BenchError(
+      `${summary.target}: ${summary.non2xx} non-2xx answers and ${summary.errors} errors out of ${attempts} ` +
+        `(status codes ${JSON.stringify(summary.statusCodes)}); more than ${MAX_BAD_FRACTION * 100} % is a failed run`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const round = (value, digits) => Number(value.toFixed(digits));
+
+function printTable(rows) {
+  const columns = [
+    ["target", (r) => r.target],
+    ["req/s (mean)", (r) => r.requestsPerSecond.toLocaleString("en-US")],
+    ["p50 ms", (r) => r.latencyP50Ms.toFixed(2)],
+    ["p99 ms", (r) => r.latencyP99Ms.toFixed(2)],
+    ["requests", (r) => r.requests.toLocaleString("en-US")],
+    ["non-2xx", (r) => String(r.non2xx)],
+    ["errors", (r) => String(r.errors)],
+  ];
+  const cells = [columns.map(([title]) => title), ...rows.map((row) => columns.map(([, cell]) => cell(row)))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
+  const format = (line) => line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+  console.log(format(cells[0]));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const line of cells.slice(1)) console.log(format(line));
+}
+
+function evaluateTargets(keepalive, bare) {
+  const ratio = round(keepalive.requestsPerSecond / bare.requestsPerSecond, 3);
+  return {
+    ratio: { value: ratio, min: TARGETS.minRatio, met: ratio >= TARGETS.minRatio },
+    p99Ms: { value: keepalive.latencyP99Ms, max: TARGETS.maxP99Ms, met: keepalive.latencyP99Ms < TARGETS.maxP99Ms },
+    requestsPerSecond: {
+      value: keepalive.requestsPerSecond,
+      min: TARGETS.minRequestsPerSecond,
+      met: keepalive.requestsPerSecond >= TARGETS.minRequestsPerSecond,
+    },
+  };
+}
+
+function printTargets(targets) {
+  const mark = (met) => (met ? "MET   " : "MISSED");
+  console.log("");
+  console.log(`${mark(targets.ratio.met)}  keepalive/bare req/s ratio ${targets.ratio.value} (target ≥ ${targets.ratio.min})`);
+  console.log(`${mark(targets.p99Ms.met)}  keepalive p99 ${targets.p99Ms.value} ms (target < ${targets.p99Ms.max} ms)`);
+  console.log(
+    `${mark(targets.requestsPerSecond.met)}  keepalive ${targets.requestsPerSecond.value.toLocaleString("en-US")} req/s ` +
+      `(target ≥ ${targets.requestsPerSecond.min.toLocaleString("en-US")}: 100 000 sessions at one keepalive per 7 s)`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function runBenchmark(settings, dataDir) {
+  console.log(
+    `heartbeat bench: ${settings.sessions} sessions on ${settings.devices} devices, ${settings.connections} connections, ` +
+      `pipelining 1, ${settings.durationSeconds} s (+${settings.warmupSeconds} s warm-up) per target, ${os.cpus().length} CPUs, node ${process.version}`,
+  );
+
+  // 1. The real server, its fixtures, and its measurement. It is stopped before the bare server
+  //    starts so neither run shares the machine with an idle-but-ticking other server.
+  const real = await startRealServer(dataDir, settings.serverNodeArgs);
+  let sessions;
+  let keepalive;
+  try {
+    const setupStarted = Date.now();
+    const devices = await createDevices(real.baseUrl, Math.min(settings.devices, settings.sessions));
+    sessions = await createSessions(real.baseUrl, devices, settings.sessions);
+    console.log(`  created ${devices.length} devices and ${sessions.length} sessions in ${Date.now() - setupStarted} ms`);
+    await checkKeepaliveWorks(real.baseUrl, sessions[0]);
+    keepalive = await measure("keepalive", {
+      baseUrl: real.baseUrl,
+      sessions,
+      pathFor: (id) => `/api/session/${id}/keepalive`,
+      settings,
+    });
+  } finally {
+    await stopChild(real.handle);
+  }
+  assertMostlySuccessful(keepalive);
+
+  // 2. Bare Fastify under the same load shape: same rotation, same Authorization headers.
+  const bareServer = await startBareServer(settings.serverNodeArgs);
+  let bare;
+  try {
+    bare = await measure("bare fastify", { baseUrl: bareServer.baseUrl, sessions, pathFor: (id) => `/bare/${id}`, settings });
+  } finally {
+    await stopChild(bareServer.handle);
+  }
+  assertMostlySuccessful(bare);
+
+  return { keepalive, bare };
+}
+
+async function main() {
+  const settings = readSettings();
+
+  // Bounded in time whatever happens: setup, two warm-ups, two runs, and generous slack.
+  const limitMs = 120_000 + 2 * (settings.durationSeconds + settings.warmupSeconds) * 1_000 + settings.sessions * 20;
+  const watchdog = setTimeout(() => {
+    console.error(`heartbeat bench: exceeded its time limit of ${Math.round(limitMs / 1000)} s; stopping`);
+    stopAllChildren().finally(() => process.exit(1));
+  }, limitMs);
+  watchdog.unref();
+
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => {
+      console.error(`heartbeat bench: ${signal}; stopping servers`);
+      stopAllChildren().finally(() => process.exit(130));
+    });
+  }
+
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tidemark-bench-"));
+  try {
+    const { keepalive, bare } = await runBenchmark(settings, dataDir);
+    const targets = evaluateTargets(keepalive, bare);
+
+    console.log("");
+    printTable([keepalive, bare]);
+    printTargets(targets);
+    const { serverNodeArgs, ...reported } = settings;
+    console.log(
+      JSON.stringify({
+        bench: "heartbeat",
+        settings: reported,
+        keepalive,
+        bare,
+        targets,
+        allTargetsMet: Object.values(targets).every((target) => target.met),
+      }),
+    );
+  } finally {
+    await stopAllChildren();
+    clearTimeout(watchdog);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`heartbeat bench failed: ${error instanceof BenchError ? error.message : (error?.stack ?? error)}`);
+    process.exit(1);
+  },
+);

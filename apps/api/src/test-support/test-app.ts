@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import type WebSocket from "ws";
+import { buildApp } from "../app.ts";
+import { loadConfig, type Config } from "../config.ts";
+import type { Clock } from "../lib/clock.ts";
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** A real database file; by default a fresh in-memory database migrated by the real migrations. */
+  databaseFile?: string;
+  dataDir?: string;
+}
+
+/** A temporary data directory removed by the returned cleanup. */
+export function tempDataDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), "tidemark-test-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function testConfig(env: Record<string, string> = {}, dataDir = tmpdir()): Config {
+  return loadConfig({ LOG_LEVEL: "silent", WEB_DIST_DIR: "none", DATA_DIR: dataDir, ...env });
+}
+
+/** The real app on a real (in-memory unless told otherwise) SQLite database, ready for `inject`. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<FastifyInstance> {
+  const app = await buildApp({
+    config: testConfig(options.env, options.dataDir),
+    clock: options.clock,
+    databaseFile: options.databaseFile ?? ":memory:",
+  });
+  await app.ready();
+  return app;
+}
+
+export interface Device {
+  userId: string;
+  token: string;
+  headers: { authorization: string };
+}
+
+export async function createDevice(app: FastifyInstance): Promise<Device> {
+  const response = await app.inject({ method: "POST", url: "/api/auth/device" });
+  const body = response.json<{ userId: string; token: string }>();
+  return { ...body, headers: { authorization: `Bearer ${body.token}` } };
+}
+
+export async function createSession(
+  app: FastifyInstance,
+  device: Device,
+  body: Record<string, unknown> = { kind: "recording" },
+): Promise<{ id: string; status: string } & Record<string, unknown>> {
+  const response = await app.inject({ method: "POST", url: "/api/sessions", headers: device.headers, payload: body });
+  if (response.statusCode !== 201) throw new Error(`create failed: ${response.statusCode} ${response.body}`);
+  return response.json();
+}
+
+export function post(app: FastifyInstance, device: Device, url: string): Promise<LightMyRequestResponse> {
+  return app.inject({ method: "POST", url, headers: device.headers });
+}
+
+/** Opens `/api/ws` through `injectWS`, collecting every message from the first one on. */
+export async function openEventStream(
+  app: FastifyInstance,
+  device: Device,
+  query = "",
+): Promise<{ socket: WebSocket; messages: Array<Record<string, unknown>> }> {
+  const messages: Array<Record<string, unknown>> = [];
+  const socket = await app.injectWS(`/api/ws${query}`, { headers: device.headers }, {
+    onInit: (ws) => ws.on("message", (data) => messages.push(JSON.parse(String(data)))),
+  });
+  return { socket, messages };
+}
