@@ -61,6 +61,11 @@ export function serverOptions(config: Config): FastifyServerOptions {
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // Shutdown should not wait on idle keep-alive sockets.
     forceCloseConnections: true,
+    // Errors raised before routing (a URL the router rejects, a malformed content type) get
+    // the same `{ message }` shape as everything else.
+    frameworkErrors: (error, _request, reply) => {
+      reply.status(error.statusCode ?? 400).send({ message: error.message });
+    },
   };
 }
 
