@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import websocket from "@fastify/websocket";
 import fp from "fastify-plugin";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from "fastify";
 import { JSON_BODY_LIMIT_BYTES } from "@tidemark/shared";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { databaseFile, type Config } from "./config.ts";
@@ -64,7 +64,7 @@ export function serverOptions(config: Config): FastifyServerOptions {
     // Errors raised before routing (a URL the router rejects, a malformed content type) get
     // the same `{ message }` shape as everything else.
     frameworkErrors: (error, _request, reply) => {
-      reply.status(error.statusCode ?? 400).send({ message: error.message });
+      (reply as FastifyReply).status(error.statusCode ?? 400).send({ message: error.message });
     },
   };
 }
