@@ -1,0 +1,31 @@
+import { useStore } from "../store/index.ts";
+import { SessionItem } from "./SessionItem.tsx";
+
+export function SessionList() {
+  const sessions = useStore((s) => s.sessions);
+  const loaded = useStore((s) => s.loaded);
+  const loading = useStore((s) => s.loading);
+
+  return (
+    <section className="sessions" aria-labelledby="sessions-heading">
+      <h2 id="sessions-heading" className="section-title">
+        Sessions
+      </h2>
+      {!loaded ? (
+        <p className="sessions-placeholder" data-testid="session-list-loading">
+          {loading ? "Loading sessions…" : "Sessions appear here once the server answers."}
+        </p>
+      ) : sessions.length === 0 ? (
+        <p className="sessions-placeholder" data-testid="session-list-empty">
+          No sessions yet. Create one above.
+        </p>
+      ) : (
+        <ul className="session-list" data-testid="session-list">
+          {sessions.map((session) => (
+            <SessionItem key={session.id} session={session} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,56 @@
+import { EventClient, fullJitterDelay, type SessionApi } from "@tidemark/client";
+import type { AppStore } from "./store/index.ts";
+
+export interface LiveSessionsOptions {
+  store: AppStore;
+  api: SessionApi;
+  /** Absolute ws: or wss: URL of `/api/ws`. */
+  eventStreamUrl: string;
+}
+
+const DEVICE_RETRY = { baseMs: 1_000, maxMs: 30_000 };
+
+/**
+ * Makes sure this browser is a known device, loads the session list and keeps it live from the
+ * event stream. If the server cannot be reached at start, it keeps trying, since a page opened
+ * while the server restarts should recover by itself. Returns a function that stops it all.
+ */
+export function startLiveSessions({ store, api, eventStreamUrl }: LiveSessionsOptions): () => void {
+  const events = new EventClient({ url: eventStreamUrl });
+  events.onEvent((event) => store.getState().applyEvent(event));
+  // Asked when events may have been missed: the list is refetched rather than patched.
+  events.onResync(() => void store.getState().load());
+  events.onStatus((status) => store.getState().setLiveStatus(status));
+  events.onError((error) => console.debug("Event stream:", error));
+
+  let stopped = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  const reconnectWhenOnline = () => events.reconnectNow();
+
+  async function begin(attempt: number): Promise<void> {
+    try {
+      // The event stream authenticates with the device cookie, so it must exist first.
+      await api.ensureDevice();
+    } catch (error) {
+      if (stopped) return;
+      store.getState().reportError(error);
+      const delay = fullJitterDelay(attempt, DEVICE_RETRY, Math.random);
+      retryTimer = setTimeout(() => void begin(attempt + 1), delay);
+      return;
+    }
+    if (stopped) return;
+    if (attempt > 0) store.getState().dismissError();
+    events.connect();
+    await store.getState().load();
+  }
+
+  void begin(0);
+  window.addEventListener("online", reconnectWhenOnline);
+
+  return () => {
+    stopped = true;
+    clearTimeout(retryTimer);
+    window.removeEventListener("online", reconnectWhenOnline);
+    events.close();
+  };
+}

@@ -1,0 +1,21 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./App.tsx";
+import { api } from "./api.ts";
+import { eventStreamUrl } from "./event-stream-url.ts";
+import { startLiveSessions } from "./live-sessions.ts";
+import { useStore } from "./store/index.ts";
+import "./styles.css";
+
+// Started beside the store, not inside a component, so React's re-renders and StrictMode's
+// double effects cannot open a second event stream.
+startLiveSessions({ store: useStore, api, eventStreamUrl: eventStreamUrl(window.location) });
+
+const container = document.getElementById("root");
+if (!container) throw new Error("The page has no #root element to render into.");
+
+createRoot(container).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

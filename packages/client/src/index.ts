@@ -1,0 +1,3 @@
+export * from "./backoff.ts";
+export * from "./event-client.ts";
+export * from "./api-client.ts";
