@@ -15,11 +15,13 @@
 //
 // Exit code: 0 when the benchmark ran (even if targets are missed); 1 on errors — a server that
 // does not start, failed setup, or more than 0.1 % non-2xx answers / socket errors.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -164,6 +166,56 @@ async function startBareServer(nodeArgs) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CPU accounting (Linux /proc; null elsewhere). Throughput on a small machine shared with the
+// load generator — and whatever else runs there — is noisy. The server's own CPU time per
+// request is much steadier, and its CPU share tells whether the server (≈100 %) or the load
+// generator was the bottleneck.
+
+const clockTicksPerSecond = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU time a process has used so far, in ms. */
+function processCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+  } catch {
+    return null;
+  }
+}
+
+/** Idle and total CPU time of the whole machine so far, summed over cores, in ms. */
+function machineCpuMs() {
+  let idle = 0;
+  let total = 0;
+  for (const { times } of os.cpus()) {
+    idle += times.idle;
+    total += times.user + times.nice + times.sys + times.idle + times.irq;
+  }
+  return { idle, total };
+}
+
+function busyPercentSince(before) {
+  const after = machineCpuMs();
+  const total = after.total - before.total;
+  return total > 0 ? round(100 * (1 - (after.idle - before.idle) / total), 1) : null;
+}
+
+/** How busy the machine is before we start: other work skews the results. */
+async function backgroundLoadPercent() {
+  const before = machineCpuMs();
+  await sleep(1_000);
+  return busyPercentSince(before);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Fixtures: devices and sessions, created through the public API like a client would.
 
 async function post(url, { token, body, expectStatus }) {
@@ -223,49 +275,65 @@ async function checkKeepaliveWorks(baseUrl, session) {
 // Load
 
 /**
- * An autocannon request that visits every session in turn. The counter lives in this closure,
- * shared by all connections (autocannon clones the options per connection but keeps functions
- * by reference), so the rotation is global. Both targets use this same function — only the path
- * differs — so autocannon spends the same CPU per request on each.
+ * Gives every autocannon connection its own share of the sessions (connection k gets sessions
+ * k, k + C, k + 2C, …) as a fixed list of requests it cycles through, like a proxy for a group
+ * of clients. The lists are built once per connection, so autocannon only writes ready-made
+ * buffers during the run; rebuilding each request in `setupRequest` instead costs the load
+ * generator so much CPU on a 2-core machine that it, not the server, sets the ceiling. All
+ * sessions are visited evenly. Both targets use this — only the path differs — so autocannon
+ * spends the same CPU per request on each.
  */
-function rotatingRequest(sessions, pathFor) {
-  let next = 0;
-  return {
-    method: "POST",
-    setupRequest(request) {
-      const session = sessions[next];
-      next = next + 1 === sessions.length ? 0 : next + 1;
-      request.path = pathFor(session.id);
-      // autocannon hands us a fresh headers object for every request; mutating it is safe.
-      request.headers.authorization = `Bearer ${session.token}`;
-      return request;
-    },
+function spreadSessionsOverConnections(sessions, connections, pathFor) {
+  let nextConnection = 0;
+  return function setupClient(client) {
+    const k = nextConnection % connections;
+    nextConnection += 1;
+    const share = sessions.filter((_, index) => index % connections === k);
+    if (share.length === 0) share.push(sessions[k % sessions.length]); // fewer sessions than connections
+    client.setRequests(
+      share.map((session) => ({
+        method: "POST",
+        path: pathFor(session.id),
+        headers: { authorization: `Bearer ${session.token}` },
+      })),
+    );
   };
 }
 
-function runAutocannon({ baseUrl, request, connections, durationSeconds }) {
+function runAutocannon({ baseUrl, sessions, pathFor, connections, durationSeconds }) {
   return autocannon({
     url: baseUrl,
+    method: "POST",
     connections,
     pipelining: 1,
     duration: durationSeconds,
-    requests: [request],
+    // autocannon clones its options per connection but keeps functions by reference, so this
+    // one closure hands out the shares.
+    setupClient: spreadSessionsOverConnections(sessions, connections, pathFor),
   });
 }
 
 /** A short unrecorded run first, so both servers are measured with their code already optimised. */
-async function measure(name, { baseUrl, sessions, pathFor, settings }) {
-  const load = { baseUrl, connections: settings.connections };
+async function measure(name, { baseUrl, serverPid, sessions, pathFor, settings }) {
+  const load = { baseUrl, sessions, pathFor, connections: settings.connections };
   if (settings.warmupSeconds > 0) {
     console.log(`  ${name}: warming up for ${settings.warmupSeconds} s`);
-    await runAutocannon({ ...load, request: rotatingRequest(sessions, pathFor), durationSeconds: settings.warmupSeconds });
+    await runAutocannon({ ...load, durationSeconds: settings.warmupSeconds });
   }
   console.log(`  ${name}: measuring for ${settings.durationSeconds} s with ${settings.connections} connections`);
-  const result = await runAutocannon({ ...load, request: rotatingRequest(sessions, pathFor), durationSeconds: settings.durationSeconds });
-  return summarize(name, result);
+  const serverCpuBefore = processCpuMs(serverPid);
+  const machineBefore = machineCpuMs();
+  const started = performance.now();
+  const result = await runAutocannon({ ...load, durationSeconds: settings.durationSeconds });
+  const cpu = {
+    wallMs: performance.now() - started,
+    serverMs: serverCpuBefore === null ? null : processCpuMs(serverPid) - serverCpuBefore,
+    machineBusyPercent: busyPercentSince(machineBefore),
+  };
+  return summarize(name, result, cpu);
 }
 
-function summarize(name, result) {
+function summarize(name, result, cpu) {
   const ok = result["2xx"];
   const answered = ok + result.non2xx;
   return {
@@ -280,6 +348,9 @@ function summarize(name, result) {
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)])),
+    serverCpuPercent: cpu.serverMs === null ? null : round((100 * cpu.serverMs) / cpu.wallMs, 1),
+    serverCpuUsPerRequest: cpu.serverMs === null || answered === 0 ? null : round((1000 * cpu.serverMs) / answered, 1),
+    machineBusyPercent: cpu.machineBusyPercent,
   };
 }
 
@@ -309,6 +380,9 @@ function printTable(rows) {
     ["requests", (r) => r.requests.toLocaleString("en-US")],
     ["non-2xx", (r) => String(r.non2xx)],
     ["errors", (r) => String(r.errors)],
+    ["server CPU %", (r) => (r.serverCpuPercent === null ? "n/a" : r.serverCpuPercent.toFixed(1))],
+    ["server CPU µs/req", (r) => (r.serverCpuUsPerRequest === null ? "n/a" : r.serverCpuUsPerRequest.toFixed(1))],
+    ["machine busy %", (r) => (r.machineBusyPercent === null ? "n/a" : r.machineBusyPercent.toFixed(1))],
   ];
   const cells = [columns.map(([title]) => title), ...rows.map((row) => columns.map(([, cell]) => cell(row)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
@@ -346,10 +420,15 @@ function printTargets(targets) {
 // Main
 
 async function runBenchmark(settings, dataDir) {
+  const backgroundLoad = await backgroundLoadPercent();
   console.log(
     `heartbeat bench: ${settings.sessions} sessions on ${settings.devices} devices, ${settings.connections} connections, ` +
       `pipelining 1, ${settings.durationSeconds} s (+${settings.warmupSeconds} s warm-up) per target, ${os.cpus().length} CPUs, node ${process.version}`,
   );
+  console.log(`  machine busy before start: ${backgroundLoad ?? "n/a"} % of all CPUs`);
+  if (backgroundLoad !== null && backgroundLoad > 10) {
+    console.log("  WARNING: something else is using the CPUs; throughput figures will be low and noisy");
+  }
 
   // 1. The real server, its fixtures, and its measurement. It is stopped before the bare server
   //    starts so neither run shares the machine with an idle-but-ticking other server.
@@ -364,6 +443,7 @@ async function runBenchmark(settings, dataDir) {
     await checkKeepaliveWorks(real.baseUrl, sessions[0]);
     keepalive = await measure("keepalive", {
       baseUrl: real.baseUrl,
+      serverPid: real.handle.child.pid,
       sessions,
       pathFor: (id) => `/api/session/${id}/keepalive`,
       settings,
@@ -373,17 +453,23 @@ async function runBenchmark(settings, dataDir) {
   }
   assertMostlySuccessful(keepalive);
 
-  // 2. Bare Fastify under the same load shape: same rotation, same Authorization headers.
+  // 2. Bare Fastify under the same load shape: same sessions per connection, same headers.
   const bareServer = await startBareServer(settings.serverNodeArgs);
   let bare;
   try {
-    bare = await measure("bare fastify", { baseUrl: bareServer.baseUrl, sessions, pathFor: (id) => `/bare/${id}`, settings });
+    bare = await measure("bare fastify", {
+      baseUrl: bareServer.baseUrl,
+      serverPid: bareServer.handle.child.pid,
+      sessions,
+      pathFor: (id) => `/bare/${id}`,
+      settings,
+    });
   } finally {
     await stopChild(bareServer.handle);
   }
   assertMostlySuccessful(bare);
 
-  return { keepalive, bare };
+  return { keepalive, bare, backgroundLoad };
 }
 
 async function main() {
@@ -406,7 +492,7 @@ async function main() {
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "tidemark-bench-"));
   try {
-    const { keepalive, bare } = await runBenchmark(settings, dataDir);
+    const { keepalive, bare, backgroundLoad } = await runBenchmark(settings, dataDir);
     const targets = evaluateTargets(keepalive, bare);
 
     console.log("");
@@ -417,6 +503,7 @@ async function main() {
       JSON.stringify({
         bench: "heartbeat",
         settings: reported,
+        machine: { cpus: os.cpus().length, node: process.version, busyBeforeStartPercent: backgroundLoad },
         keepalive,
         bare,
         targets,

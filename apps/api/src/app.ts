@@ -16,6 +16,8 @@ import web from "./plugins/web.ts";
 import authRoutes from "./routes/auth.ts";
 import eventRoutes from "./routes/events.ts";
 import healthRoutes from "./routes/health.ts";
+import recordingRoutes from "./routes/recording.ts";
+import recoveryRoutes from "./routes/recovery.ts";
 import sessionRoutes from "./routes/sessions.ts";
 
 export interface AppOptions {
@@ -47,6 +49,8 @@ async function app(fastify: FastifyInstance, options: AppOptions): Promise<void>
   await fastify.register(healthRoutes, { version });
   await fastify.register(authRoutes, { secureCookie: config.COOKIE_SECURE });
   await fastify.register(sessionRoutes);
+  await fastify.register(recordingRoutes);
+  await fastify.register(recoveryRoutes);
   await fastify.register(eventRoutes);
   await fastify.register(web, { root: config.WEB_DIST_DIR });
 }

@@ -23,3 +23,6 @@ export const EVENT_LOG_LIMIT = 10_000;
 
 /** Name of the HttpOnly cookie that carries the device token. */
 export const AUTH_COOKIE_NAME = "tidemark_token";
+
+/** Recovery tokens (download links for finalized audio) expire after this long. */
+export const RECOVERY_TOKEN_TTL_HOURS = 24;

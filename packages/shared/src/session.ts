@@ -21,10 +21,6 @@ export const SessionSchema = z.object({
 });
 export type Session = z.infer<typeof SessionSchema>;
 
-/** Detail view of one session. Tracks, chapters and files join here as those capabilities land. */
-export const SessionDetailSchema = SessionSchema;
-export type SessionDetail = z.infer<typeof SessionDetailSchema>;
-
 export const CreateSessionBodySchema = z.strictObject({
   kind: SessionKindSchema,
   title: z.string().trim().max(TITLE_MAX_LENGTH).optional(),

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Times are stored as milliseconds since the epoch (UTC) and cross the wire as ISO strings. */
 
@@ -42,7 +42,64 @@ export const sessions = sqliteTable(
   ],
 );
 
-/** Recovery tokens give access to a session's audio for a limited time (24 h). */
+/**
+ * A declared track (0 or 1) of a recording session, with counters kept in the same transaction
+ * as each chunk so a track's position is one row read.
+ */
+export const tracks = sqliteTable(
+  "tracks",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    track: integer("track").notNull(),
+    label: text("label").notNull(),
+    sampleRate: integer("sample_rate").notNull(),
+    channels: integer("channels").notNull(),
+    chunkCount: integer("chunk_count").notNull().default(0),
+    bytes: integer("bytes").notNull().default(0),
+    highestSeq: integer("highest_seq").notNull().default(-1),
+    /** The last seq with every seq before it stored (-1: none). */
+    committedThrough: integer("committed_through").notNull().default(-1),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.sessionId, table.track] })],
+);
+
+/** One row per durable chunk; written only after its bytes are fsynced. */
+export const chunks = sqliteTable(
+  "chunks",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    track: integer("track").notNull(),
+    seq: integer("seq").notNull(),
+    size: integer("size").notNull(),
+    /** SHA-256 of the bytes, hex. */
+    sha256: text("sha256").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.sessionId, table.track, table.seq] })],
+);
+
+/** A finalized WAV file of one track. */
+export const sessionFiles = sqliteTable(
+  "session_files",
+  {
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    track: integer("track").notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    sha256: text("sha256").notNull(),
+    durationSeconds: real("duration_seconds").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.sessionId, table.track] })],
+);
+
+/** Recovery tokens give access to one finalized file for a limited time (24 h). */
 export const recoveryTokens = sqliteTable(
   "recovery_tokens",
   {
@@ -53,6 +110,7 @@ export const recoveryTokens = sqliteTable(
     sessionId: text("session_id")
       .notNull()
       .references(() => sessions.id, { onDelete: "cascade" }),
+    track: integer("track").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
   },

@@ -10,7 +10,7 @@ export default fp(
   async function errorHandler(fastify: FastifyInstance) {
     fastify.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
       if (error instanceof HttpError) {
-        return reply.status(error.statusCode).send({ message: error.message });
+        return reply.status(error.statusCode).send({ ...error.details, message: error.message });
       }
       if ("validation" in error && error.validation) {
         return reply.status(400).send({ message: error.message });

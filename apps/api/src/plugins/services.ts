@@ -6,12 +6,21 @@ import { SessionRepository } from "../repositories/session-repository.ts";
 import { EventLog } from "../services/event-log.ts";
 import { IdentityService } from "../services/identity.ts";
 import { RetentionJob } from "../services/retention.ts";
-import { SessionFiles } from "../services/session-files.ts";
+import { AudioStore } from "../services/audio-store.ts";
 import { SessionLifecycle } from "../services/session-lifecycle.ts";
+import { RecordingRepository } from "../repositories/recording-repository.ts";
+import { RecordingService } from "../services/recording.ts";
+import { RecoveryTokens } from "../services/recovery-tokens.ts";
+import { SessionFinisher } from "../services/session-finisher.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
     eventLog: EventLog;
+    audioStore: AudioStore;
+    recordingRepository: RecordingRepository;
+    recording: RecordingService;
+    recoveryTokens: RecoveryTokens;
+    finisher: SessionFinisher;
     identity: IdentityService;
     sessions: SessionLifecycle;
     sessionRepository: SessionRepository;
@@ -29,17 +38,26 @@ export default fp<ServicesOptions>(
   async function services(fastify, { config, clock }) {
     const eventLog = new EventLog(fastify.db, clock, EVENT_LOG_LIMIT);
     const sessionRepository = new SessionRepository(fastify.db);
-    const files = new SessionFiles(config.DATA_DIR);
+    const audioStore = new AudioStore(config.DATA_DIR);
+    const recordingRepository = new RecordingRepository(fastify.db);
+    const lifecycle = new SessionLifecycle(sessionRepository, eventLog, clock, config.SESSION_TIMEOUT_MS);
+    const recording = new RecordingService(recordingRepository, lifecycle, eventLog, audioStore, clock);
+    const recoveryTokens = new RecoveryTokens(recordingRepository, clock);
     fastify.decorate("eventLog", eventLog);
     fastify.decorate("sessionRepository", sessionRepository);
+    fastify.decorate("recordingRepository", recordingRepository);
+    fastify.decorate("audioStore", audioStore);
     fastify.decorate("identity", new IdentityService(fastify.db, clock));
+    fastify.decorate("sessions", lifecycle);
+    fastify.decorate("recording", recording);
+    fastify.decorate("recoveryTokens", recoveryTokens);
     fastify.decorate(
-      "sessions",
-      new SessionLifecycle(sessionRepository, eventLog, clock, config.SESSION_TIMEOUT_MS),
+      "finisher",
+      new SessionFinisher(recording, recordingRepository, lifecycle, eventLog, audioStore, recoveryTokens, clock),
     );
     fastify.decorate(
       "retention",
-      new RetentionJob(fastify.db, sessionRepository, eventLog, files, clock, config.RETENTION_HOURS),
+      new RetentionJob(fastify.db, sessionRepository, eventLog, audioStore, clock, config.RETENTION_HOURS),
     );
   },
   { name: "services", dependencies: ["database"] },

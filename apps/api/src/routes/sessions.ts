@@ -2,7 +2,10 @@ import {
   CheckTimeoutsResponseSchema,
   CreateSessionBodySchema,
   ErrorResponseSchema,
+  FinishBodySchema,
+  FinishResponseSchema,
   KeepaliveResponseSchema,
+  MissingChunksResponseSchema,
   SessionDetailSchema,
   SessionListSchema,
   SessionParamsSchema,
@@ -60,7 +63,7 @@ const sessionRoutes: FastifyPluginAsyncZod = async (fastify) => {
         response: { 200: SessionDetailSchema, ...errors },
       },
     },
-    async (request) => fastify.sessions.get(request.userId, request.params.id),
+    async (request) => fastify.recording.detail(request.userId, request.params.id),
   );
 
   fastify.post(
@@ -94,12 +97,13 @@ const sessionRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags,
-        summary: "active or incomplete → completed",
+        summary: "active or incomplete → completed; assembles each track into a WAV",
         params: SessionParamsSchema,
-        response: { 200: SessionSchema, 409: ErrorResponseSchema, ...errors },
+        body: FinishBodySchema,
+        response: { 200: FinishResponseSchema, 409: MissingChunksResponseSchema.or(ErrorResponseSchema), ...errors },
       },
     },
-    async (request) => fastify.sessions.finish(request.userId, request.params.id),
+    async (request) => fastify.finisher.finish(request.userId, request.params.id, request.body),
   );
 };
 

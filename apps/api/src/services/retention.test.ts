@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { recoveryTokens } from "../db/schema.ts";
 import { ManualClock } from "../test-support/manual-clock.ts";
 import { createDevice, createSession, createTestApp, openEventStream, post, tempDataDir, type Device } from "../test-support/test-app.ts";
-import { SessionFiles } from "./session-files.ts";
+import { AudioStore } from "./audio-store.ts";
 
 const HOUR = 3_600_000;
 
@@ -14,14 +14,14 @@ describe("retention job", () => {
   let clock: ManualClock;
   let device: Device;
   let data: ReturnType<typeof tempDataDir>;
-  let files: SessionFiles;
+  let files: AudioStore;
 
   beforeEach(async () => {
     data = tempDataDir();
     clock = new ManualClock();
     app = await createTestApp({ clock, dataDir: data.dir, env: { RETENTION_HOURS: "24", SWEEP_INTERVAL_MS: "3600000" } });
     device = await createDevice(app);
-    files = new SessionFiles(data.dir);
+    files = new AudioStore(data.dir);
   });
   afterEach(async () => {
     await app.close();

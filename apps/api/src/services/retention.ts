@@ -5,7 +5,7 @@ import { recoveryTokens } from "../db/schema.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { SessionRepository } from "../repositories/session-repository.ts";
 import type { EventLog } from "./event-log.ts";
-import type { SessionFiles } from "./session-files.ts";
+import type { AudioStore } from "./audio-store.ts";
 
 export interface RetentionReport {
   sessions: number;
@@ -23,7 +23,7 @@ export class RetentionJob {
     private readonly db: Db,
     private readonly repository: SessionRepository,
     private readonly eventLog: EventLog,
-    private readonly files: SessionFiles,
+    private readonly files: AudioStore,
     private readonly clock: Clock,
     private readonly retentionHours: number,
     private readonly batchSize = 200,

@@ -3,7 +3,7 @@ import { badRequest, conflict, notFound } from "../lib/http-errors.ts";
 import type { Clock } from "../lib/clock.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { toSession, type SessionRepository, type SessionRow } from "../repositories/session-repository.ts";
-import type { EventLog } from "./event-log.ts";
+import type { EventLog, EventRecorder } from "./event-log.ts";
 
 /**
  * The session state machine: active → (no keepalive for the timeout) → incomplete → (resume) →
@@ -81,19 +81,17 @@ export class SessionLifecycle {
     });
   }
 
-  finish(userId: string, id: string): Session {
-    this.flushHeartbeats();
-    return this.eventLog.transaction((record) => {
-      const row = this.requireOwned(userId, id);
-      if (row.status === "completed") throw conflict("Session is already completed");
-      const now = this.clock.now().getTime();
-      const session = toSession(
-        this.repository.update(id, { status: "completed", updatedAt: now, completedAt: now }),
-      );
-      this.pendingHeartbeats.delete(id);
-      record(userId, { type: "session.status_changed", from: row.status, session });
-      return session;
-    });
+  /**
+   * active/incomplete → completed, inside the caller's transaction (finishing a recording also
+   * records its files in the same transaction). Refuses a session that is already completed.
+   */
+  completeWithin(record: EventRecorder, row: SessionRow): Session {
+    if (row.status === "completed") throw conflict("Session is already completed");
+    const now = this.clock.now().getTime();
+    const session = toSession(this.repository.update(row.id, { status: "completed", updatedAt: now, completedAt: now }));
+    this.pendingHeartbeats.delete(row.id);
+    record(row.userId, { type: "session.status_changed", from: row.status, session });
+    return session;
   }
 
   /** Marks every active session without a keepalive for the timeout as incomplete. */
@@ -120,7 +118,8 @@ export class SessionLifecycle {
     });
   }
 
-  private requireOwned(userId: string, id: string): SessionRow {
+  /** The caller's session; another user's session is answered exactly like a missing one. */
+  requireOwned(userId: string, id: string): SessionRow {
     const row = this.repository.findOwned(userId, id);
     if (!row) throw notFound("Session not found");
     return row;

@@ -1,0 +1,167 @@
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { chunks, recoveryTokens, sessionFiles, tracks } from "../db/schema.ts";
+
+export type TrackRow = typeof tracks.$inferSelect;
+export type ChunkRow = typeof chunks.$inferSelect;
+export type SessionFileRow = typeof sessionFiles.$inferSelect;
+export type RecoveryTokenRow = typeof recoveryTokens.$inferSelect;
+
+/** All SQL about tracks, chunks, finalized files and recovery tokens. Callers own transactions. */
+export class RecordingRepository {
+  private readonly findChunkStatement;
+  private readonly findTrackStatement;
+
+  constructor(private readonly db: Db) {
+    this.findChunkStatement = db
+      .select()
+      .from(chunks)
+      .where(
+        and(
+          eq(chunks.sessionId, sql.placeholder("sessionId")),
+          eq(chunks.track, sql.placeholder("track")),
+          eq(chunks.seq, sql.placeholder("seq")),
+        ),
+      )
+      .prepare();
+    this.findTrackStatement = db
+      .select()
+      .from(tracks)
+      .where(and(eq(tracks.sessionId, sql.placeholder("sessionId")), eq(tracks.track, sql.placeholder("track"))))
+      .prepare();
+  }
+
+  findTrack(sessionId: string, track: number): TrackRow | undefined {
+    return this.findTrackStatement.get({ sessionId, track });
+  }
+
+  listTracks(sessionId: string): TrackRow[] {
+    return this.db.select().from(tracks).where(eq(tracks.sessionId, sessionId)).orderBy(asc(tracks.track)).all();
+  }
+
+  insertTrack(row: Pick<TrackRow, "sessionId" | "track" | "label" | "sampleRate" | "channels" | "createdAt">): TrackRow {
+    return this.db.insert(tracks).values(row).returning().get();
+  }
+
+  updateTrackLabel(sessionId: string, track: number, label: string): TrackRow {
+    const row = this.db
+      .update(tracks)
+      .set({ label })
+      .where(and(eq(tracks.sessionId, sessionId), eq(tracks.track, track)))
+      .returning()
+      .get();
+    if (!row) throw new Error("Track vanished during an update");
+    return row;
+  }
+
+  findChunk(sessionId: string, track: number, seq: number): ChunkRow | undefined {
+    return this.findChunkStatement.get({ sessionId, track, seq });
+  }
+
+  /** Records a durable chunk and moves the track's counters; run inside a transaction. */
+  insertChunk(row: ChunkRow): TrackRow {
+    this.db.insert(chunks).values(row).run();
+    const current = this.findTrack(row.sessionId, row.track);
+    if (!current) throw new Error("Chunk for an undeclared track");
+    let committedThrough = current.committedThrough;
+    if (row.seq === committedThrough + 1) {
+      // Usually chunks arrive in order and this is one step; after a gap is filled it walks on.
+      const following = this.db
+        .select({ seq: chunks.seq })
+        .from(chunks)
+        .where(and(eq(chunks.sessionId, row.sessionId), eq(chunks.track, row.track), gt(chunks.seq, row.seq)))
+        .orderBy(asc(chunks.seq))
+        .all();
+      committedThrough = row.seq;
+      for (const { seq } of following) {
+        if (seq !== committedThrough + 1) break;
+        committedThrough = seq;
+      }
+    }
+    return this.db
+      .update(tracks)
+      .set({
+        chunkCount: current.chunkCount + 1,
+        bytes: current.bytes + row.size,
+        highestSeq: Math.max(current.highestSeq, row.seq),
+        committedThrough,
+      })
+      .where(and(eq(tracks.sessionId, row.sessionId), eq(tracks.track, row.track)))
+      .returning()
+      .get()!;
+  }
+
+  /** Stored chunks of a track in seq order (digests and sizes, not bytes). */
+  listChunks(sessionId: string, track: number): Array<Pick<ChunkRow, "seq" | "sha256" | "size">> {
+    return this.db
+      .select({ seq: chunks.seq, sha256: chunks.sha256, size: chunks.size })
+      .from(chunks)
+      .where(and(eq(chunks.sessionId, sessionId), eq(chunks.track, track)))
+      .orderBy(asc(chunks.seq))
+      .all();
+  }
+
+  /** Forgets chunks whose bytes turned out damaged, so the client can send them again. */
+  deleteChunks(sessionId: string, track: number, seqs: number[]): void {
+    this.db
+      .delete(chunks)
+      .where(and(eq(chunks.sessionId, sessionId), eq(chunks.track, track), inArray(chunks.seq, seqs)))
+      .run();
+    const stored = this.listChunks(sessionId, track);
+    let committedThrough = -1;
+    for (const { seq } of stored) {
+      if (seq !== committedThrough + 1) break;
+      committedThrough = seq;
+    }
+    this.db
+      .update(tracks)
+      .set({
+        chunkCount: stored.length,
+        bytes: stored.reduce((sum, chunk) => sum + chunk.size, 0),
+        highestSeq: stored.at(-1)?.seq ?? -1,
+        committedThrough,
+      })
+      .where(and(eq(tracks.sessionId, sessionId), eq(tracks.track, track)))
+      .run();
+  }
+
+  upsertFile(row: SessionFileRow): void {
+    this.db
+      .insert(sessionFiles)
+      .values(row)
+      .onConflictDoUpdate({
+        target: [sessionFiles.sessionId, sessionFiles.track],
+        set: { sizeBytes: row.sizeBytes, sha256: row.sha256, durationSeconds: row.durationSeconds, createdAt: row.createdAt },
+      })
+      .run();
+  }
+
+  listFiles(sessionId: string): SessionFileRow[] {
+    return this.db.select().from(sessionFiles).where(eq(sessionFiles.sessionId, sessionId)).orderBy(asc(sessionFiles.track)).all();
+  }
+
+  findFile(sessionId: string, track: number): SessionFileRow | undefined {
+    return this.db
+      .select()
+      .from(sessionFiles)
+      .where(and(eq(sessionFiles.sessionId, sessionId), eq(sessionFiles.track, track)))
+      .get();
+  }
+
+  insertToken(row: RecoveryTokenRow): void {
+    this.db.insert(recoveryTokens).values(row).run();
+  }
+
+  findToken(tokenHash: string): RecoveryTokenRow | undefined {
+    return this.db.select().from(recoveryTokens).where(eq(recoveryTokens.tokenHash, tokenHash)).get();
+  }
+
+  listLiveTokens(sessionId: string, now: number): RecoveryTokenRow[] {
+    return this.db
+      .select()
+      .from(recoveryTokens)
+      .where(and(eq(recoveryTokens.sessionId, sessionId), gt(recoveryTokens.expiresAt, now)))
+      .orderBy(asc(recoveryTokens.track), asc(recoveryTokens.expiresAt))
+      .all();
+  }
+}
