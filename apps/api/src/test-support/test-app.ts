@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -73,4 +74,48 @@ export async function openEventStream(
     onInit: (ws) => ws.on("message", (data) => messages.push(JSON.parse(String(data)))),
   });
   return { socket, messages };
+}
+
+/** `sha-256=:<base64>:` for a body, as RFC 9530 wants it. */
+export function contentDigestOf(body: Uint8Array): string {
+  return `sha-256=:${createHash("sha256").update(body).digest("base64")}:`;
+}
+
+/** `samples` 16-bit samples of a recognisable ramp, offset so every chunk differs. */
+export function pcmChunk(samples: number, offset = 0): Buffer {
+  const buffer = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i += 1) buffer.writeInt16LE(((offset + i) % 65_536) - 32_768, i * 2);
+  return buffer;
+}
+
+export function putChunk(
+  app: FastifyInstance,
+  device: Device,
+  sessionId: string,
+  track: number,
+  seq: number,
+  body: Buffer,
+  digest: string = contentDigestOf(body),
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: "PUT",
+    url: `/api/session/${sessionId}/tracks/${track}/chunks/${seq}`,
+    headers: { ...device.headers, "content-type": "application/octet-stream", "content-digest": digest },
+    payload: body,
+  });
+}
+
+export function declareTrack(
+  app: FastifyInstance,
+  device: Device,
+  sessionId: string,
+  track: number,
+  declaration: Record<string, unknown> = { label: track === 0 ? "Microphone" : "Guest", sampleRate: 48_000, channels: 1 },
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: "PUT",
+    url: `/api/session/${sessionId}/tracks/${track}`,
+    headers: device.headers,
+    payload: declaration,
+  });
 }
