@@ -57,7 +57,7 @@ export default fp<ServicesOptions>(
     );
     fastify.decorate(
       "retention",
-      new RetentionJob(fastify.db, sessionRepository, eventLog, audioStore, clock, config.RETENTION_HOURS),
+      new RetentionJob(sessionRepository, recordingRepository, eventLog, audioStore, clock, config.RETENTION_HOURS),
     );
   },
   { name: "services", dependencies: ["database"] },

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { chunks, recoveryTokens, sessionFiles, tracks } from "../db/schema.ts";
 
@@ -154,6 +154,21 @@ export class RecordingRepository {
 
   findToken(tokenHash: string): RecoveryTokenRow | undefined {
     return this.db.select().from(recoveryTokens).where(eq(recoveryTokens.tokenHash, tokenHash)).get();
+  }
+
+  findExpiredTokenHashes(now: number, limit: number): string[] {
+    return this.db
+      .select({ tokenHash: recoveryTokens.tokenHash })
+      .from(recoveryTokens)
+      .where(lte(recoveryTokens.expiresAt, now))
+      .limit(limit)
+      .all()
+      .map((row) => row.tokenHash);
+  }
+
+  deleteTokens(tokenHashes: string[]): number {
+    if (tokenHashes.length === 0) return 0;
+    return this.db.delete(recoveryTokens).where(inArray(recoveryTokens.tokenHash, tokenHashes)).run().changes;
   }
 
   listLiveTokens(sessionId: string, now: number): RecoveryTokenRow[] {

@@ -1,8 +1,6 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { inArray, lt } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
-import { recoveryTokens } from "../db/schema.ts";
 import type { Clock } from "../lib/clock.ts";
+import type { RecordingRepository } from "../repositories/recording-repository.ts";
 import type { SessionRepository } from "../repositories/session-repository.ts";
 import type { EventLog } from "./event-log.ts";
 import type { AudioStore } from "./audio-store.ts";
@@ -20,10 +18,10 @@ export interface RetentionReport {
  */
 export class RetentionJob {
   constructor(
-    private readonly db: Db,
     private readonly repository: SessionRepository,
+    private readonly recordings: RecordingRepository,
     private readonly eventLog: EventLog,
-    private readonly files: AudioStore,
+    private readonly store: AudioStore,
     private readonly clock: Clock,
     private readonly retentionHours: number,
     private readonly batchSize = 200,
@@ -43,24 +41,16 @@ export class RetentionJob {
         for (const row of batch) record(row.userId, { type: "session.deleted", sessionId: row.id });
       });
       for (const row of batch) {
-        await this.files.remove(row.id);
+        await this.store.remove(row.id);
         report.directories += 1;
       }
       await yieldToEventLoop();
     }
 
     for (;;) {
-      const expired = this.db
-        .select({ tokenHash: recoveryTokens.tokenHash })
-        .from(recoveryTokens)
-        .where(lt(recoveryTokens.expiresAt, now))
-        .limit(this.batchSize)
-        .all();
+      const expired = this.recordings.findExpiredTokenHashes(now, this.batchSize);
       if (expired.length === 0) break;
-      report.recoveryTokens += this.db
-        .delete(recoveryTokens)
-        .where(inArray(recoveryTokens.tokenHash, expired.map((row) => row.tokenHash)))
-        .run().changes;
+      report.recoveryTokens += this.recordings.deleteTokens(expired);
       await yieldToEventLoop();
     }
     return report;

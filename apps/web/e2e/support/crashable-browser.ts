@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { freePort, waitFor } from "./api-server.ts";
+import { CHROMIUM_FLAGS, chromiumExecutable } from "./chromium.ts";
+
+/** 10.28 s of speech, 48 kHz mono: a microphone whose content is known. */
+export const SPEECH_WAV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/speech-48k.wav");
+
+export const FAKE_MEDIA_FLAGS = [
+  "--use-fake-ui-for-media-stream",
+  "--use-fake-device-for-media-stream",
+  `--use-file-for-fake-audio-capture=${SPEECH_WAV}`,
+  // Recording must go on in a tab the test is not looking at.
+  "--disable-background-timer-throttling",
+  "--disable-renderer-backgrounding",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+/**
+ * A real Chromium process with a persistent profile, driven over CDP, that a test can SIGKILL
+ * (a browser crash: nothing is flushed, no unload handlers run) and start again on the same
+ * profile, where IndexedDB must still hold what was committed.
+ */
+export class CrashableBrowser {
+  readonly profileDir = mkdtempSync(path.join(tmpdir(), "tidemark-e2e-profile-"));
+  private process: ChildProcess | undefined;
+  private browser: Browser | undefined;
+
+  async launch(): Promise<BrowserContext> {
+    const port = await freePort();
+    const child = spawn(
+      chromiumExecutable(),
+      [...CHROMIUM_FLAGS, ...FAKE_MEDIA_FLAGS, `--user-data-dir=${this.profileDir}`, `--remote-debugging-port=${port}`, "about:blank"],
+      { stdio: "ignore" },
+    );
+    this.process = child;
+    const endpoint = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${endpoint}/json/version`).catch(() => null))?.ok === true, 20_000, "Chromium DevTools");
+    this.browser = await chromium.connectOverCDP(endpoint);
+    const context = this.browser.contexts()[0];
+    if (!context) throw new Error("Chromium started without a default context");
+    return context;
+  }
+
+  async newPage(): Promise<Page> {
+    const context = this.browser?.contexts()[0];
+    if (!context) throw new Error("Browser not launched");
+    const [blank] = context.pages();
+    return blank ?? context.newPage();
+  }
+
+  /** SIGKILL the whole browser process. */
+  async crash(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    this.process = undefined;
+    this.browser = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.browser?.close().catch(() => undefined);
+    await this.crash();
+    rmSync(this.profileDir, { recursive: true, force: true });
+  }
+}
