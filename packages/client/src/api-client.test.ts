@@ -1,4 +1,4 @@
-import type { Session } from "@tidemark/shared";
+import type { ChunkAck, FinishResponse, RecoveryToken, Session, SessionDetail, TrackSummary } from "@tidemark/shared";
 import { describe, expect, it } from "vitest";
 import { ApiError, createApiClient } from "./api-client.ts";
 
@@ -7,6 +7,7 @@ interface RecordedRequest {
   url: string;
   headers: Record<string, string>;
   body: string | undefined;
+  bytes: ArrayBuffer | undefined;
 }
 
 type Reply = Response | Error;
@@ -20,6 +21,7 @@ function fakeFetch(...replies: Reply[]) {
       url: String(input),
       headers: Object.fromEntries(new Headers(init?.headers).entries()),
       body: typeof init?.body === "string" ? init.body : undefined,
+      bytes: init?.body instanceof ArrayBuffer ? init.body : undefined,
     });
     const reply = replies.shift();
     if (!reply) throw new Error(`No reply scripted for ${init?.method ?? "GET"} ${String(input)}`);
@@ -42,6 +44,27 @@ const session: Session = {
   updatedAt: "2025-01-01T12:00:00.000Z",
   lastHeartbeat: null,
   completedAt: null,
+};
+
+const trackSummary: TrackSummary = {
+  track: 0,
+  label: "Microphone",
+  sampleRate: 48_000,
+  channels: 1,
+  chunkCount: 0,
+  committedThrough: -1,
+  highestSeq: -1,
+  bytes: 0,
+  durationSeconds: 0,
+};
+
+const detail: SessionDetail = { ...session, kind: "recording", tracks: [trackSummary], files: [], tokens: [] };
+
+const finishedDetail: FinishResponse = {
+  ...detail,
+  status: "completed",
+  completedAt: "2025-01-01T12:05:00.000Z",
+  recoveryTokens: [],
 };
 
 const device = { userId: "0190f5d2-8c4e-7a3b-9d2f-aaaaaaaaaaaa", token: "t".repeat(43) };
@@ -152,7 +175,7 @@ describe("createApiClient", () => {
   it("posts lifecycle actions without a body to the session's own path", async () => {
     const network = fakeFetch(
       json(200, { ...session, status: "active" }),
-      json(200, { ...session, status: "completed", completedAt: "2025-01-01T12:05:00.000Z" }),
+      json(200, finishedDetail),
       json(200, { status: "active", lastHeartbeat: "2025-01-01T12:00:07.000Z" }),
     );
     const api = createApiClient({ fetch: network.fetch });
@@ -173,5 +196,101 @@ describe("createApiClient", () => {
       expect(request.body).toBeUndefined();
       expect(request.headers["content-type"]).toBeUndefined();
     }
+  });
+
+  it("declares a track with a JSON PUT to the track's path and returns the server's summary", async () => {
+    const network = fakeFetch(json(200, trackSummary));
+    const api = createApiClient({ fetch: network.fetch });
+
+    const summary = await api.declareTrack(session.id, 0, { label: "Microphone", sampleRate: 48_000, channels: 1 });
+
+    expect(summary).toEqual(trackSummary);
+    const [request] = network.requests;
+    expect(`${request?.method} ${request?.url}`).toBe(`PUT /api/session/${session.id}/tracks/0`);
+    expect(request?.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(request?.body ?? "")).toEqual({ label: "Microphone", sampleRate: 48_000, channels: 1 });
+  });
+
+  it("puts a chunk as raw bytes with its Content-Digest and returns the acknowledgement", async () => {
+    const ack: ChunkAck = { track: 1, seq: 7, size: 4, created: true, committedThrough: 7, chunkCount: 8 };
+    const network = fakeFetch(json(201, ack));
+    const api = createApiClient({ fetch: network.fetch });
+    const pcm = Int16Array.from([1, -1]).buffer;
+
+    const answer = await api.putChunk(session.id, 1, 7, pcm, "c2hhLTI1Ni1vZi10aGUtYm9keQ==");
+
+    expect(answer).toEqual(ack);
+    const [request] = network.requests;
+    expect(`${request?.method} ${request?.url}`).toBe(`PUT /api/session/${session.id}/tracks/1/chunks/7`);
+    expect(request?.headers["content-type"]).toBe("application/octet-stream");
+    expect(request?.headers["content-digest"]).toBe("sha-256=:c2hhLTI1Ni1vZi10aGUtYm9keQ==:");
+    expect(new Int16Array(request?.bytes ?? new ArrayBuffer(0))).toEqual(Int16Array.from([1, -1]));
+  });
+
+  it("reads a session's detail with its tracks", async () => {
+    const network = fakeFetch(json(200, detail));
+    const api = createApiClient({ fetch: network.fetch });
+
+    const answer = await api.getSession(session.id);
+
+    expect(answer.tracks).toEqual([trackSummary]);
+    expect(network.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+      `GET /api/session/${session.id}`,
+    ]);
+  });
+
+  it("sends finish's body as JSON and returns the finished session with its recovery tokens", async () => {
+    const network = fakeFetch(json(200, finishedDetail));
+    const api = createApiClient({ fetch: network.fetch });
+
+    const answer = await api.finishSession(session.id, { lastSeq: { "0": 41, "1": -1 } });
+
+    expect(answer.status).toBe("completed");
+    expect(answer.recoveryTokens).toEqual([]);
+    expect(JSON.parse(network.requests[0]?.body ?? "")).toEqual({ lastSeq: { "0": 41, "1": -1 } });
+  });
+
+  it("carries the missing seqs of a 409 from finish in the ApiError, even when only one track is named", async () => {
+    const network = fakeFetch(
+      json(409, { message: "Chunks are missing.", missing: { "0": [3, 4], "1": [] } }),
+      json(409, { message: "Chunks are missing.", missing: { "1": [0] } }),
+    );
+    const api = createApiClient({ fetch: network.fetch });
+
+    const bothTracks = await rejection(api.finishSession(session.id, { lastSeq: { "0": 9, "1": -1 } }));
+    const oneTrack = await rejection(api.finishSession(session.id));
+
+    expect(bothTracks.status).toBe(409);
+    expect(bothTracks.message).toBe("Chunks are missing.");
+    expect(bothTracks.missing).toEqual({ "0": [3, 4], "1": [] });
+    expect(oneTrack.missing).toEqual({ "0": [], "1": [0] });
+  });
+
+  it("leaves missing unset on a 409 that names no seqs", async () => {
+    const network = fakeFetch(json(409, { message: "This session is already completed." }));
+    const api = createApiClient({ fetch: network.fetch });
+
+    const error = await rejection(api.finishSession(session.id));
+
+    expect(error.status).toBe(409);
+    expect(error.missing).toBeUndefined();
+  });
+
+  it("asks for a recovery token for one track of a session", async () => {
+    const token: RecoveryToken = {
+      track: 0,
+      token: "r".repeat(43),
+      url: `/api/recovery/audio/${"r".repeat(43)}`,
+      expiresAt: "2025-01-02T12:00:00.000Z",
+    };
+    const network = fakeFetch(json(201, token));
+    const api = createApiClient({ fetch: network.fetch });
+
+    const answer = await api.createRecoveryToken(session.id, 0);
+
+    expect(answer).toEqual(token);
+    const [request] = network.requests;
+    expect(`${request?.method} ${request?.url}`).toBe("POST /api/recovery/token");
+    expect(JSON.parse(request?.body ?? "")).toEqual({ sessionId: session.id, track: 0 });
   });
 });

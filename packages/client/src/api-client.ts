@@ -1,22 +1,42 @@
 import {
+  ChunkAckSchema,
   DeviceAuthResponseSchema,
   ErrorResponseSchema,
+  FinishResponseSchema,
   KeepaliveResponseSchema,
+  RecoveryTokenSchema,
+  SessionDetailSchema,
   SessionListSchema,
   SessionSchema,
+  TrackSummarySchema,
+  type ChunkAck,
   type CreateSessionBody,
+  type FinishBody,
+  type FinishResponse,
   type KeepaliveResponse,
+  type RecoveryToken,
   type Session,
+  type SessionDetail,
+  type TrackDeclaration,
+  type TrackNumber,
+  type TrackSummary,
 } from "@tidemark/shared";
+import { contentDigest } from "./digest.ts";
+
+/** Seqs per track, keyed by track number as a string, as the server names them. */
+export type MissingSeqs = Record<"0" | "1", number[]>;
 
 /** A non-2xx answer (or none at all, `status` 0), carrying the server's `{ message }`. */
 export class ApiError extends Error {
   readonly status: number;
+  /** On a 409 from finish: the seqs the server still lacks, per track. */
+  readonly missing?: MissingSeqs;
 
-  constructor(status: number, message: string, options?: { cause?: unknown }) {
+  constructor(status: number, message: string, options?: { cause?: unknown; missing?: MissingSeqs }) {
     super(message, options);
     this.name = "ApiError";
     this.status = status;
+    if (options?.missing) this.missing = options.missing;
   }
 }
 
@@ -32,6 +52,20 @@ export interface SessionApi {
   keepalive(id: string): Promise<KeepaliveResponse>;
 }
 
+/** The recording endpoints on top of the session endpoints: tracks, chunks, finish and recovery tokens. */
+export interface RecordingApi extends SessionApi {
+  /** Detail of one session: its tracks as the server holds them, finalized files, token metadata. */
+  getSession(id: string): Promise<SessionDetail>;
+  /** Declares a track before its first chunk; declaring the same track the same way again is harmless. */
+  declareTrack(id: string, track: TrackNumber, declaration: TrackDeclaration): Promise<TrackSummary>;
+  /** Uploads one chunk; the answer means the server holds these bytes durably. Safe to repeat. */
+  putChunk(id: string, track: TrackNumber, seq: number, pcm: ArrayBuffer, sha256: string): Promise<ChunkAck>;
+  /** Finishes the session. A 409 naming missing seqs carries them in `ApiError.missing`. */
+  finishSession(id: string, body?: NonNullable<FinishBody>): Promise<FinishResponse>;
+  /** A fresh download link for a finished track; the token is shown only in this answer. */
+  createRecoveryToken(sessionId: string, track: TrackNumber): Promise<RecoveryToken>;
+}
+
 export interface ApiClientOptions {
   fetch?: typeof fetch;
   /** Prefix for every path; empty means the page's own origin. */
@@ -42,20 +76,30 @@ interface Parser<T> {
   parse(input: unknown): T;
 }
 
-export function createApiClient(options: ApiClientOptions = {}): SessionApi {
+/** A request body with the headers that describe it. */
+interface Payload {
+  body: string | ArrayBuffer;
+  headers: Record<string, string>;
+}
+
+function jsonPayload(body: unknown): Payload {
+  return { body: JSON.stringify(body), headers: { "content-type": "application/json" } };
+}
+
+export function createApiClient(options: ApiClientOptions = {}): RecordingApi {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const baseUrl = options.baseUrl ?? "";
 
-  async function send(method: string, path: string, body?: unknown): Promise<Response> {
+  async function send(method: string, path: string, payload?: Payload): Promise<Response> {
     const init: RequestInit = {
       method,
       credentials: "same-origin",
       headers: { accept: "application/json" },
     };
     // A JSON content type with an empty body is itself a 400, so only set it with a body.
-    if (body !== undefined) {
-      init.headers = { accept: "application/json", "content-type": "application/json" };
-      init.body = JSON.stringify(body);
+    if (payload !== undefined) {
+      init.headers = { accept: "application/json", ...payload.headers };
+      init.body = payload.body;
     }
     try {
       // Called unbound: browsers reject a native fetch invoked with a foreign `this`.
@@ -67,8 +111,8 @@ export function createApiClient(options: ApiClientOptions = {}): SessionApi {
     }
   }
 
-  async function request<T>(method: string, path: string, schema: Parser<T>, body?: unknown): Promise<T> {
-    return parseAnswer(await send(method, path, body), schema);
+  async function request<T>(method: string, path: string, schema: Parser<T>, payload?: Payload): Promise<T> {
+    return parseAnswer(await send(method, path, payload), schema);
   }
 
   const sessionPath = (id: string) => `/api/session/${encodeURIComponent(id)}`;
@@ -88,16 +132,32 @@ export function createApiClient(options: ApiClientOptions = {}): SessionApi {
       return (await request("GET", "/api/sessions", SessionListSchema)).sessions;
     },
     createSession(body) {
-      return request("POST", "/api/sessions", SessionSchema, body);
+      return request("POST", "/api/sessions", SessionSchema, jsonPayload(body));
     },
     resumeSession(id) {
       return request("POST", `${sessionPath(id)}/resume`, SessionSchema);
     },
-    finishSession(id) {
-      return request("POST", `${sessionPath(id)}/finish`, SessionSchema);
+    finishSession(id, body) {
+      const payload = body === undefined ? undefined : jsonPayload(body);
+      return request("POST", `${sessionPath(id)}/finish`, FinishResponseSchema, payload);
     },
     keepalive(id) {
       return request("POST", `${sessionPath(id)}/keepalive`, KeepaliveResponseSchema);
+    },
+    getSession(id) {
+      return request("GET", sessionPath(id), SessionDetailSchema);
+    },
+    declareTrack(id, track, declaration) {
+      return request("PUT", `${sessionPath(id)}/tracks/${track}`, TrackSummarySchema, jsonPayload(declaration));
+    },
+    putChunk(id, track, seq, pcm, sha256) {
+      return request("PUT", `${sessionPath(id)}/tracks/${track}/chunks/${seq}`, ChunkAckSchema, {
+        body: pcm,
+        headers: { "content-type": "application/octet-stream", "content-digest": contentDigest(sha256) },
+      });
+    },
+    createRecoveryToken(sessionId, track) {
+      return request("POST", "/api/recovery/token", RecoveryTokenSchema, jsonPayload({ sessionId, track }));
     },
   };
 }
@@ -107,13 +167,31 @@ async function parseAnswer<T>(response: Response, schema: Parser<T>): Promise<T>
   if (!response.ok) {
     const error = ErrorResponseSchema.safeParse(json);
     const message = error.success ? error.data.message : fallbackMessage(response.status);
-    throw new ApiError(response.status, message);
+    const missing = response.status === 409 ? readMissingSeqs(json) : undefined;
+    throw new ApiError(response.status, message, missing ? { missing } : undefined);
   }
   try {
     return schema.parse(json);
   } catch (cause) {
     throw new ApiError(response.status, "The server's answer did not have the expected shape.", { cause });
   }
+}
+
+/**
+ * The `missing` of a 409 from finish. Read by hand rather than with the shared schema so that an
+ * answer naming only the track with gaps still counts; the absent track then lacks nothing.
+ */
+function readMissingSeqs(json: unknown): MissingSeqs | undefined {
+  if (typeof json !== "object" || json === null || !("missing" in json)) return undefined;
+  const { missing } = json;
+  if (typeof missing !== "object" || missing === null) return undefined;
+  const result: MissingSeqs = { "0": [], "1": [] };
+  for (const [track, seqs] of Object.entries(missing)) {
+    if (track !== "0" && track !== "1") return undefined;
+    if (!Array.isArray(seqs) || !seqs.every((seq) => Number.isInteger(seq))) return undefined;
+    result[track] = seqs as number[];
+  }
+  return result;
 }
 
 // Answers without `{ message }` come from something in front of the API (a proxy, a gateway).

@@ -1,0 +1,254 @@
+import { CHUNK_MAX_BYTES } from "@tidemark/shared";
+import { IDBDatabase, IDBFactory } from "fake-indexeddb";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ChunkJournal, TrackNumber } from "./chunk-journal.ts";
+import { sha256Base64 } from "./digest.ts";
+import { openTestJournal, pcm } from "./test-support/harness.ts";
+
+const SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000001";
+const OTHER = "0190f5d2-8c4e-7a3b-9d2f-000000000002";
+
+const journals: ChunkJournal[] = [];
+
+afterEach(() => {
+  for (const journal of journals.splice(0)) journal.close();
+  vi.restoreAllMocks();
+});
+
+/** A fresh, empty IndexedDB; journals opened on the same factory share their data (a "reload"). */
+function openJournal(indexedDB = new IDBFactory(), now: () => number = () => 1_000) {
+  const opened = openTestJournal(indexedDB, now);
+  journals.push(opened.journal);
+  return opened;
+}
+
+async function recordingSession(journal: ChunkJournal, sessionId = SESSION, tracks: TrackNumber[] = [0]) {
+  await journal.startSession({ sessionId, title: "Episode 12", kind: "recording" });
+  for (const track of tracks) {
+    await journal.declareTrack(sessionId, { track, label: `Input ${track}`, sampleRate: 48_000, channels: 1 });
+  }
+}
+
+async function track(journal: ChunkJournal, track: TrackNumber, sessionId = SESSION) {
+  const session = await journal.session(sessionId);
+  const entry = session?.tracks.find((candidate) => candidate.track === track);
+  if (!entry) throw new Error(`track ${track} missing`);
+  return entry;
+}
+
+function keys(chunks: Array<{ sessionId: string; track: number; seq: number }>): string[] {
+  return chunks.map((chunk) => `${chunk.sessionId.slice(-1)}/${chunk.track}/${chunk.seq}`);
+}
+
+describe("ChunkJournal", () => {
+  it("assigns consecutive seqs from zero per track and stores the bytes with their digest", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal, SESSION, [0, 1]);
+
+    const first = await journal.append(SESSION, 0, pcm(4, 0));
+    const second = await journal.append(SESSION, 0, pcm(4, 100));
+    const otherTrack = await journal.append(SESSION, 1, pcm(4, 200));
+
+    expect([first.seq, second.seq, otherTrack.seq]).toEqual([0, 1, 0]);
+    expect(first).toMatchObject({ sessionId: SESSION, track: 0, byteLength: 8, uploaded: false, createdAt: 1_000 });
+    expect(first.sha256).toBe(await sha256Base64(pcm(4, 0)));
+    const stored = await journal.getChunk(SESSION, 0, 1);
+    expect(new Int16Array(stored?.pcm ?? new ArrayBuffer(0))).toEqual(Int16Array.from([100, 101, 102, 103]));
+  });
+
+  it("has a chunk committed when append resolves, so another connection to the database already sees it", async () => {
+    const { journal, indexedDB } = openJournal();
+    await recordingSession(journal);
+
+    await journal.append(SESSION, 0, pcm(4));
+    const { journal: secondTab } = openJournal(indexedDB);
+
+    expect(keys(await secondTab.pending())).toEqual(["1/0/0"]);
+  });
+
+  it("continues the seqs and keeps pending chunks across a close and reopen of the same database", async () => {
+    const before = openJournal();
+    await recordingSession(before.journal);
+    await before.journal.append(SESSION, 0, pcm(4, 0));
+    await before.journal.append(SESSION, 0, pcm(4, 10));
+    before.journal.close();
+
+    const { journal: reloaded } = openJournal(before.indexedDB);
+    const next = await reloaded.append(SESSION, 0, pcm(4, 20));
+
+    expect(next.seq).toBe(2);
+    expect(keys(await reloaded.pending())).toEqual(["1/0/0", "1/0/1", "1/0/2"]);
+    expect(await track(reloaded, 0)).toMatchObject({ nextSeq: 3, localChunks: 3, localBytes: 24 });
+  });
+
+  it("never hands out the same seq twice when two tracks are appended to concurrently", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal, SESSION, [0, 1]);
+
+    const appended = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => journal.append(SESSION, (index % 2) as TrackNumber, pcm(2, index))),
+    );
+
+    for (const trackNumber of [0, 1] as const) {
+      const seqs = appended.filter((chunk) => chunk.track === trackNumber).map((chunk) => chunk.seq);
+      expect([...seqs].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(await track(journal, trackNumber)).toMatchObject({ nextSeq: 10, localChunks: 10, localBytes: 40 });
+    }
+    expect(await journal.pending(SESSION)).toHaveLength(20);
+  });
+
+  it("lists pending chunks ordered by session, track and seq, optionally for one session and up to a limit", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal, OTHER, [0]);
+    await recordingSession(journal, SESSION, [0, 1]);
+    await journal.append(OTHER, 0, pcm(2));
+    await journal.append(SESSION, 1, pcm(2));
+    await journal.append(SESSION, 0, pcm(2));
+    await journal.append(SESSION, 1, pcm(2));
+    await journal.append(SESSION, 0, pcm(2));
+
+    expect(keys(await journal.pending())).toEqual(["1/0/0", "1/0/1", "1/1/0", "1/1/1", "2/0/0"]);
+    expect(keys(await journal.pending(SESSION, 3))).toEqual(["1/0/0", "1/0/1", "1/1/0"]);
+    expect(keys(await journal.pending(OTHER))).toEqual(["2/0/0"]);
+  });
+
+  it("moves an uploaded chunk out of pending and counts it once, in the session's counters", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal);
+    await journal.append(SESSION, 0, pcm(4));
+    await journal.append(SESSION, 0, pcm(6));
+
+    await journal.markUploaded(SESSION, 0, 0, 0);
+    await journal.markUploaded(SESSION, 0, 0, 0);
+
+    expect(keys(await journal.pending())).toEqual(["1/0/1"]);
+    expect((await journal.getChunk(SESSION, 0, 0))?.uploaded).toBe(true);
+    expect(await track(journal, 0)).toMatchObject({
+      localChunks: 2,
+      localBytes: 20,
+      uploadedChunks: 1,
+      uploadedBytes: 8,
+      serverCommittedThrough: 0,
+    });
+  });
+
+  it("marks every pending chunk up to the server's committed position as uploaded in one call", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal);
+    for (let index = 0; index < 5; index += 1) await journal.append(SESSION, 0, pcm(2, index));
+    await journal.markUploaded(SESSION, 0, 0, 0);
+
+    const changed = await journal.markUploadedThrough(SESSION, 0, 3);
+
+    expect(changed).toBe(3);
+    expect(keys(await journal.pending())).toEqual(["1/0/4"]);
+    expect(await track(journal, 0)).toMatchObject({ uploadedChunks: 4, uploadedBytes: 16, serverCommittedThrough: 3 });
+  });
+
+  it("queues chunks the server lacks again, lowers the server position and ignores seqs it never held", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal);
+    for (let index = 0; index < 4; index += 1) await journal.append(SESSION, 0, pcm(2, index));
+    await journal.markUploadedThrough(SESSION, 0, 3);
+
+    await journal.markPending(SESSION, 0, [2, 1, 99]);
+
+    expect(keys(await journal.pending())).toEqual(["1/0/1", "1/0/2"]);
+    expect(await track(journal, 0)).toMatchObject({ uploadedChunks: 2, uploadedBytes: 8, serverCommittedThrough: 0 });
+  });
+
+  it("raises the next seq to what the server already holds but never lowers it", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal);
+    await journal.append(SESSION, 0, pcm(2));
+
+    await journal.ensureNextSeq(SESSION, 0, 7);
+    await journal.ensureNextSeq(SESSION, 0, 3);
+
+    expect((await journal.append(SESSION, 0, pcm(2))).seq).toBe(7);
+  });
+
+  it("purges one session's metadata and audio and leaves other sessions alone", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal, SESSION);
+    await recordingSession(journal, OTHER);
+    await journal.append(SESSION, 0, pcm(2));
+    await journal.append(SESSION, 0, pcm(2));
+    await journal.append(OTHER, 0, pcm(2));
+
+    await journal.purgeSession(SESSION);
+
+    expect(await journal.session(SESSION)).toBeUndefined();
+    expect(await journal.getChunk(SESSION, 0, 0)).toBeUndefined();
+    expect(keys(await journal.pending())).toEqual(["2/0/0"]);
+    expect((await journal.sessions()).map((session) => session.sessionId)).toEqual([OTHER]);
+  });
+
+  it("lists sessions newest first without opening a transaction on the audio table", async () => {
+    // Spied before the database opens: Dexie binds the connection's transaction method when it opens.
+    const transaction = vi.spyOn(IDBDatabase.prototype, "transaction");
+    let clock = 1_000;
+    const { journal } = openJournal(new IDBFactory(), () => clock);
+    await recordingSession(journal, OTHER);
+    clock = 2_000;
+    await recordingSession(journal, SESSION);
+    await journal.append(SESSION, 0, pcm(2));
+    transaction.mockClear();
+
+    const sessions = await journal.sessions();
+
+    expect(sessions.map((session) => session.sessionId)).toEqual([SESSION, OTHER]);
+    expect(sessions[0]?.tracks[0]).toMatchObject({ localChunks: 1, localBytes: 4 });
+    const storesTouched = transaction.mock.calls.flatMap(([stores]) => (typeof stores === "string" ? [stores] : [...stores]));
+    expect(storesTouched).toContain("sessions");
+    expect(storesTouched).not.toContain("audio");
+    expect(storesTouched).not.toContain("chunks");
+  });
+
+  it("keeps a session and its counters when the session is started again", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal);
+    await journal.append(SESSION, 0, pcm(2));
+    await journal.setState(SESSION, "stopped");
+
+    await journal.startSession({ sessionId: SESSION, title: "Another title", kind: "recording" });
+    await journal.declareTrack(SESSION, { track: 0, label: "Renamed input", sampleRate: 48_000, channels: 1 });
+
+    const session = await journal.session(SESSION);
+    expect(session).toMatchObject({ title: "Episode 12", state: "stopped" });
+    expect(session?.tracks).toHaveLength(1);
+    expect(session?.tracks[0]).toMatchObject({ label: "Renamed input", nextSeq: 1, localChunks: 1 });
+  });
+
+  it("refuses to declare an existing track again with a different format", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal);
+
+    await expect(
+      journal.declareTrack(SESSION, { track: 0, label: "Input 0", sampleRate: 44_100, channels: 1 }),
+    ).rejects.toThrow(/already declared as 48000 Hz/);
+  });
+
+  it("refuses chunks the server could never accept and stores nothing for them", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal);
+
+    await expect(journal.append(SESSION, 0, new ArrayBuffer(3))).rejects.toThrow(RangeError);
+    await expect(journal.append(SESSION, 0, new ArrayBuffer(0))).rejects.toThrow(RangeError);
+    await expect(journal.append(SESSION, 0, new ArrayBuffer(CHUNK_MAX_BYTES + 2))).rejects.toThrow(RangeError);
+    await expect(journal.append(SESSION, 1, pcm(2))).rejects.toThrow(/not declared/);
+    await expect(journal.append(OTHER, 0, pcm(2))).rejects.toThrow(/no session/);
+
+    expect(await journal.pending()).toEqual([]);
+    expect(await track(journal, 0)).toMatchObject({ nextSeq: 0, localChunks: 0 });
+  });
+
+  it("accepts a chunk of exactly the largest size the server takes", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal);
+
+    const chunk = await journal.append(SESSION, 0, new ArrayBuffer(CHUNK_MAX_BYTES));
+
+    expect(chunk.byteLength).toBe(CHUNK_MAX_BYTES);
+  });
+});

@@ -1,0 +1,407 @@
+import { CHUNK_MAX_BYTES, type TrackNumber } from "@tidemark/shared";
+import Dexie, { type Table } from "dexie";
+import { sha256Base64 } from "./digest.ts";
+
+export type { TrackNumber };
+
+/** One recorded chunk as the journal holds it: raw little-endian 16-bit PCM and its digest. */
+export interface JournalChunk {
+  sessionId: string;
+  track: TrackNumber;
+  seq: number;
+  pcm: ArrayBuffer;
+  /** Base64 SHA-256 of `pcm`, computed when the chunk was appended. */
+  sha256: string;
+  byteLength: number;
+  createdAt: number;
+  /** The server acknowledged these exact bytes. */
+  uploaded: boolean;
+}
+
+/** A track's declaration and the counters the UI and recovery detection read without touching audio. */
+export interface JournalTrack {
+  track: TrackNumber;
+  label: string;
+  sampleRate: number;
+  channels: number;
+  /** The seq the next appended chunk gets. */
+  nextSeq: number;
+  /** Chunks held on this device (uploaded or not). */
+  localChunks: number;
+  localBytes: number;
+  /** Of those, chunks the server acknowledged. */
+  uploadedChunks: number;
+  uploadedBytes: number;
+  /** Last seq the server holds with no gap before it, as last heard (-1: none). */
+  serverCommittedThrough: number;
+}
+
+export interface JournalSession {
+  sessionId: string;
+  kind: "recording";
+  title: string;
+  state: "recording" | "stopped" | "finished";
+  tracks: JournalTrack[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TrackDeclarationInput {
+  track: TrackNumber;
+  label: string;
+  sampleRate: number;
+  channels: number;
+}
+
+export interface ChunkJournalOptions {
+  /** IndexedDB database name; one name is one journal. */
+  name?: string;
+  indexedDB?: IDBFactory;
+  IDBKeyRange?: typeof IDBKeyRange;
+  now?: () => number;
+}
+
+export const DEFAULT_JOURNAL_NAME = "tidemark-journal";
+
+/** Metadata of a chunk. `pending` is 1/0 rather than a boolean because booleans cannot be indexed. */
+interface ChunkRow {
+  sessionId: string;
+  track: TrackNumber;
+  seq: number;
+  sha256: string;
+  byteLength: number;
+  createdAt: number;
+  pending: 0 | 1;
+}
+
+/** The bytes of a chunk, under the same key as its metadata row. */
+interface AudioRow {
+  sessionId: string;
+  track: TrackNumber;
+  seq: number;
+  pcm: ArrayBuffer;
+}
+
+type ChunkKey = [string, number, number];
+
+const CHUNK_KEY = "[sessionId+track+seq]";
+const PENDING_INDEX = "[pending+sessionId+track+seq]";
+
+class JournalDatabase extends Dexie {
+  // `declare`, not fields: class fields would overwrite the tables Dexie assigns in `version()`.
+  declare sessions: Table<JournalSession, string>;
+  declare chunks: Table<ChunkRow, ChunkKey>;
+  declare audio: Table<AudioRow, ChunkKey>;
+
+  constructor(name: string, options: ChunkJournalOptions) {
+    super(name, {
+      ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+      ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+      // The journal is the only copy of audio not yet uploaded: ask Chromium to flush each
+      // commit to disk rather than let an OS crash take the last seconds with it.
+      chromeTransactionDurability: "strict",
+    });
+    // Audio sits in its own table so listing sessions (recovery detection on every page load)
+    // never reads a byte of it; the counters that detection needs live in the session record.
+    this.version(1).stores({
+      sessions: "sessionId",
+      chunks: `${CHUNK_KEY}, ${PENDING_INDEX}`,
+      audio: CHUNK_KEY,
+    });
+  }
+}
+
+/**
+ * Durable local journal of recorded audio (IndexedDB through Dexie).
+ *
+ * A chunk is durable once `append` resolves: the bytes, their metadata and the session's
+ * counters are written in one transaction, and the promise settles only after it commits.
+ * Local copies stay until `purgeSession`, which callers run only after the server finished the
+ * session, so any chunk the server turns out to lack can be sent again.
+ */
+export class ChunkJournal {
+  readonly #db: JournalDatabase;
+  readonly #now: () => number;
+
+  constructor(options: ChunkJournalOptions = {}) {
+    this.#db = new JournalDatabase(options.name ?? DEFAULT_JOURNAL_NAME, options);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Records a new session; a session already in the journal is left as it is. */
+  async startSession(input: { sessionId: string; title: string; kind: "recording" }): Promise<void> {
+    const db = this.#db;
+    await db.transaction("rw", [db.sessions], async () => {
+      if (await db.sessions.get(input.sessionId)) return;
+      const now = this.#now();
+      await db.sessions.add({
+        sessionId: input.sessionId,
+        kind: input.kind,
+        title: input.title,
+        state: "recording",
+        tracks: [],
+        createdAt: now,
+        updatedAt: now,
+      });
+    });
+  }
+
+  /**
+   * Declares a track before its first chunk. Declaring it again with the same format is harmless
+   * (the label may change); a different sample rate or channel count is refused, because chunks
+   * already recorded would be read in the wrong format.
+   */
+  async declareTrack(sessionId: string, decl: TrackDeclarationInput): Promise<void> {
+    assertTrackNumber(decl.track);
+    const db = this.#db;
+    await db.transaction("rw", [db.sessions], async () => {
+      const session = await this.#requireSession(sessionId);
+      const existing = session.tracks.find((entry) => entry.track === decl.track);
+      if (existing) {
+        if (existing.sampleRate !== decl.sampleRate || existing.channels !== decl.channels) {
+          throw new Error(
+            `Track ${decl.track} is already declared as ${existing.sampleRate} Hz, ${existing.channels} channel(s).`,
+          );
+        }
+        if (existing.label === decl.label) return;
+        existing.label = decl.label;
+      } else {
+        session.tracks.push({
+          track: decl.track,
+          label: decl.label,
+          sampleRate: decl.sampleRate,
+          channels: decl.channels,
+          nextSeq: 0,
+          localChunks: 0,
+          localBytes: 0,
+          uploadedChunks: 0,
+          uploadedBytes: 0,
+          serverCommittedThrough: -1,
+        });
+        session.tracks.sort((a, b) => a.track - b.track);
+      }
+      session.updatedAt = this.#now();
+      await db.sessions.put(session);
+    });
+  }
+
+  /**
+   * Stores a chunk under the track's next seq. The seq is taken and advanced in the same
+   * transaction that writes the bytes, so concurrent appends never share a seq and a crash never
+   * leaves a seq that was handed out but not written. Resolves after the transaction committed.
+   */
+  async append(sessionId: string, track: TrackNumber, pcm: ArrayBuffer): Promise<JournalChunk> {
+    assertTrackNumber(track);
+    assertChunkBody(pcm);
+    // Digest first: a transaction commits as soon as it waits on anything but its own requests.
+    const sha256 = await sha256Base64(pcm);
+    const byteLength = pcm.byteLength;
+    const db = this.#db;
+    return db.transaction("rw", [db.sessions, db.chunks, db.audio], async () => {
+      const session = await this.#requireSession(sessionId);
+      const entry = requireTrack(session, track);
+      const createdAt = this.#now();
+      const seq = entry.nextSeq;
+      entry.nextSeq = seq + 1;
+      entry.localChunks += 1;
+      entry.localBytes += byteLength;
+      session.updatedAt = createdAt;
+      // `add`, never `put`: an existing seq must fail loudly rather than be overwritten.
+      await db.chunks.add({ sessionId, track, seq, sha256, byteLength, createdAt, pending: 1 });
+      await db.audio.add({ sessionId, track, seq, pcm });
+      await db.sessions.put(session);
+      return { sessionId, track, seq, pcm, sha256, byteLength, createdAt, uploaded: false };
+    });
+  }
+
+  /** Moves the track's next seq to at least `atLeast`, so no seq the server already holds is reused. */
+  async ensureNextSeq(sessionId: string, track: TrackNumber, atLeast: number): Promise<void> {
+    const db = this.#db;
+    await db.transaction("rw", [db.sessions], async () => {
+      const session = await this.#requireSession(sessionId);
+      const entry = requireTrack(session, track);
+      if (entry.nextSeq >= atLeast) return;
+      entry.nextSeq = atLeast;
+      session.updatedAt = this.#now();
+      await db.sessions.put(session);
+    });
+  }
+
+  /** Chunks not yet acknowledged by the server, ordered by session id, track and seq. */
+  async pending(sessionId?: string, limit?: number): Promise<JournalChunk[]> {
+    const db = this.#db;
+    return db.transaction("r", [db.chunks, db.audio], async () => {
+      const lower = [1, sessionId ?? Dexie.minKey, Dexie.minKey, Dexie.minKey];
+      const upper = [1, sessionId ?? Dexie.maxKey, Dexie.maxKey, Dexie.maxKey];
+      let rows = db.chunks.where(PENDING_INDEX).between(lower, upper, true, true);
+      if (limit !== undefined) rows = rows.limit(limit);
+      return this.#withAudio(await rows.toArray());
+    });
+  }
+
+  async getChunk(sessionId: string, track: TrackNumber, seq: number): Promise<JournalChunk | undefined> {
+    const db = this.#db;
+    return db.transaction("r", [db.chunks, db.audio], async () => {
+      const row = await db.chunks.get([sessionId, track, seq]);
+      if (!row) return undefined;
+      return (await this.#withAudio([row]))[0];
+    });
+  }
+
+  /** Records the server's acknowledgement of one chunk and where the track stands on the server. */
+  async markUploaded(sessionId: string, track: TrackNumber, seq: number, serverCommittedThrough: number): Promise<void> {
+    const db = this.#db;
+    await db.transaction("rw", [db.sessions, db.chunks], async () => {
+      const session = await this.#requireSession(sessionId);
+      const entry = requireTrack(session, track);
+      const row = await db.chunks.get([sessionId, track, seq]);
+      if (row?.pending === 1) {
+        await db.chunks.update([sessionId, track, seq], { pending: 0 });
+        entry.uploadedChunks += 1;
+        entry.uploadedBytes += row.byteLength;
+      }
+      // Acks of one track can arrive out of order (two tabs); the position only moves forward here.
+      entry.serverCommittedThrough = Math.max(entry.serverCommittedThrough, serverCommittedThrough);
+      session.updatedAt = this.#now();
+      await db.sessions.put(session);
+    });
+  }
+
+  /**
+   * Marks every pending chunk up to `committedThrough` as uploaded, in one transaction: the server
+   * reported it holds them all (e.g. after a reload lost the last acknowledgements), so they must
+   * not be sent again. Returns how many chunks changed.
+   */
+  async markUploadedThrough(sessionId: string, track: TrackNumber, committedThrough: number): Promise<number> {
+    const db = this.#db;
+    return db.transaction("rw", [db.sessions, db.chunks], async () => {
+      const session = await this.#requireSession(sessionId);
+      const entry = requireTrack(session, track);
+      let changed = 0;
+      if (committedThrough >= 0) {
+        const rows = await db.chunks
+          .where(PENDING_INDEX)
+          .between([1, sessionId, track, 0], [1, sessionId, track, committedThrough], true, true)
+          .toArray();
+        for (const row of rows) {
+          await db.chunks.update([sessionId, track, row.seq], { pending: 0 });
+          entry.uploadedChunks += 1;
+          entry.uploadedBytes += row.byteLength;
+        }
+        changed = rows.length;
+      }
+      const before = entry.serverCommittedThrough;
+      entry.serverCommittedThrough = Math.max(before, committedThrough);
+      if (changed === 0 && entry.serverCommittedThrough === before) return 0;
+      session.updatedAt = this.#now();
+      await db.sessions.put(session);
+      return changed;
+    });
+  }
+
+  /** The server says it lacks these seqs: queue them to be sent again. Seqs not in the journal are ignored. */
+  async markPending(sessionId: string, track: TrackNumber, seqs: number[]): Promise<void> {
+    if (seqs.length === 0) return;
+    const db = this.#db;
+    await db.transaction("rw", [db.sessions, db.chunks], async () => {
+      const session = await this.#requireSession(sessionId);
+      const entry = requireTrack(session, track);
+      for (const seq of seqs) {
+        const row = await db.chunks.get([sessionId, track, seq]);
+        if (row?.pending !== 0) continue;
+        await db.chunks.update([sessionId, track, seq], { pending: 1 });
+        entry.uploadedChunks -= 1;
+        entry.uploadedBytes -= row.byteLength;
+      }
+      // The server holds nothing without a gap past the first seq it lacks.
+      const firstMissing = seqs.reduce((lowest, seq) => Math.min(lowest, seq), Infinity);
+      entry.serverCommittedThrough = Math.min(entry.serverCommittedThrough, firstMissing - 1);
+      session.updatedAt = this.#now();
+      await db.sessions.put(session);
+    });
+  }
+
+  async setState(sessionId: string, state: JournalSession["state"]): Promise<void> {
+    const db = this.#db;
+    await db.transaction("rw", [db.sessions], async () => {
+      const session = await this.#requireSession(sessionId);
+      if (session.state === state) return;
+      session.state = state;
+      session.updatedAt = this.#now();
+      await db.sessions.put(session);
+    });
+  }
+
+  /** Every session's metadata and counters, newest first. Reads the session table only, never audio. */
+  async sessions(): Promise<JournalSession[]> {
+    const sessions = await this.#db.sessions.toArray();
+    return sessions.sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async session(sessionId: string): Promise<JournalSession | undefined> {
+    return this.#db.sessions.get(sessionId);
+  }
+
+  /** Deletes a session and all its audio. Only for sessions the server has finished. */
+  async purgeSession(sessionId: string): Promise<void> {
+    const db = this.#db;
+    await db.transaction("rw", [db.sessions, db.chunks, db.audio], async () => {
+      const lower = [sessionId, Dexie.minKey, Dexie.minKey];
+      const upper = [sessionId, Dexie.maxKey, Dexie.maxKey];
+      await db.chunks.where(CHUNK_KEY).between(lower, upper, true, true).delete();
+      await db.audio.where(CHUNK_KEY).between(lower, upper, true, true).delete();
+      await db.sessions.delete(sessionId);
+    });
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  async #requireSession(sessionId: string): Promise<JournalSession> {
+    const session = await this.#db.sessions.get(sessionId);
+    if (!session) throw new Error(`The journal holds no session ${sessionId}.`);
+    return session;
+  }
+
+  async #withAudio(rows: ChunkRow[]): Promise<JournalChunk[]> {
+    const audio = await this.#db.audio.bulkGet(rows.map((row) => [row.sessionId, row.track, row.seq]));
+    const chunks: JournalChunk[] = [];
+    rows.forEach((row, index) => {
+      const bytes = audio[index];
+      // Bytes and metadata are written in one transaction, so a row without bytes means the
+      // browser damaged its storage; such a chunk cannot be sent and is left out.
+      if (!bytes) return;
+      chunks.push({
+        sessionId: row.sessionId,
+        track: row.track,
+        seq: row.seq,
+        pcm: bytes.pcm,
+        sha256: row.sha256,
+        byteLength: row.byteLength,
+        createdAt: row.createdAt,
+        uploaded: row.pending === 0,
+      });
+    });
+    return chunks;
+  }
+}
+
+function requireTrack(session: JournalSession, track: TrackNumber): JournalTrack {
+  const entry = session.tracks.find((candidate) => candidate.track === track);
+  if (!entry) throw new Error(`Track ${track} of session ${session.sessionId} is not declared in the journal.`);
+  return entry;
+}
+
+function assertTrackNumber(track: number): asserts track is TrackNumber {
+  if (track !== 0 && track !== 1) throw new RangeError(`Tracks are numbered 0 and 1, not ${track}.`);
+}
+
+// The server refuses such bodies for good; storing them would only queue an upload that never ends.
+function assertChunkBody(pcm: ArrayBuffer): void {
+  if (pcm.byteLength === 0) throw new RangeError("A chunk needs at least one sample.");
+  if (pcm.byteLength % 2 !== 0) throw new RangeError("A chunk of 16-bit PCM has an even number of bytes.");
+  if (pcm.byteLength > CHUNK_MAX_BYTES) {
+    throw new RangeError(`A chunk holds at most ${CHUNK_MAX_BYTES} bytes, not ${pcm.byteLength}.`);
+  }
+}

@@ -1,0 +1,99 @@
+import type { SessionKind, SessionStatus } from "@tidemark/shared";
+import type { RecordingApi } from "./api-client.ts";
+import type { ChunkJournal, JournalSession, JournalTrack } from "./chunk-journal.ts";
+
+/** A session the user can pick up again, with what this device and the server hold of it. */
+export interface RecoverableSession {
+  sessionId: string;
+  title: string;
+  kind: SessionKind;
+  /** Absent when the server was not asked, could not be reached, or does not list the session. */
+  serverStatus?: SessionStatus;
+  local?: { chunks: number; pendingChunks: number; seconds: number };
+  server?: { chunks: number; seconds: number };
+}
+
+/** Bytes per sample of the journal's 16-bit PCM. */
+const BYTES_PER_SAMPLE = 2;
+
+/**
+ * Recordings this device holds that were never finished: what to offer on page load before any
+ * network answer. Reads session metadata only, never audio, so it stays fast with hours of chunks.
+ */
+export async function detectLocalRecovery(journal: ChunkJournal): Promise<RecoverableSession[]> {
+  const sessions = await journal.sessions();
+  return sessions.filter(isRecoverable).map(fromJournal);
+}
+
+/**
+ * The local recoveries plus the server's view: every `incomplete` session of the user (e.g.
+ * recorded on a device whose storage is gone) and how much audio the server holds of each. When
+ * the server cannot be reached the local answer stands on its own.
+ */
+export async function detectRecovery(journal: ChunkJournal, api: RecordingApi): Promise<RecoverableSession[]> {
+  const journalSessions = (await journal.sessions()).filter(isRecoverable);
+  const local = journalSessions.map(fromJournal);
+  const createdAt = new Map(journalSessions.map((session) => [session.sessionId, session.createdAt]));
+
+  let listed;
+  try {
+    listed = await api.listSessions();
+  } catch {
+    return local;
+  }
+  const serverById = new Map(listed.map((session) => [session.id, session]));
+  const results: RecoverableSession[] = local.map((entry) => {
+    const onServer = serverById.get(entry.sessionId);
+    return onServer ? { ...entry, serverStatus: onServer.status } : entry;
+  });
+  for (const session of listed) {
+    if (session.status !== "incomplete" || createdAt.has(session.id)) continue;
+    results.push({ sessionId: session.id, title: session.title, kind: session.kind, serverStatus: session.status });
+    createdAt.set(session.id, Date.parse(session.createdAt));
+  }
+
+  await Promise.all(
+    results.map(async (entry) => {
+      if (entry.serverStatus === undefined) return;
+      try {
+        const detail = await api.getSession(entry.sessionId);
+        entry.server = {
+          chunks: detail.tracks.reduce((sum, track) => sum + track.chunkCount, 0),
+          seconds: Math.max(0, ...detail.tracks.map((track) => track.durationSeconds)),
+        };
+      } catch {
+        // The list is still worth showing without the server's numbers for this one.
+      }
+    }),
+  );
+  return results.sort((a, b) => (createdAt.get(b.sessionId) ?? 0) - (createdAt.get(a.sessionId) ?? 0));
+}
+
+function isRecoverable(session: JournalSession): boolean {
+  return (
+    (session.state === "recording" || session.state === "stopped") &&
+    session.tracks.some((track) => track.localChunks > 0)
+  );
+}
+
+function fromJournal(session: JournalSession): RecoverableSession {
+  return {
+    sessionId: session.sessionId,
+    title: session.title,
+    kind: session.kind,
+    local: {
+      chunks: sum(session.tracks, (track) => track.localChunks),
+      pendingChunks: sum(session.tracks, (track) => track.localChunks - track.uploadedChunks),
+      // Tracks are recorded side by side, so the session lasts as long as its longest track.
+      seconds: Math.max(0, ...session.tracks.map(trackSeconds)),
+    },
+  };
+}
+
+function trackSeconds(track: JournalTrack): number {
+  return track.localBytes / (track.sampleRate * track.channels * BYTES_PER_SAMPLE);
+}
+
+function sum(tracks: JournalTrack[], value: (track: JournalTrack) => number): number {
+  return tracks.reduce((total, track) => total + value(track), 0);
+}

@@ -1,0 +1,485 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ApiError } from "./api-client.ts";
+import type { ChunkJournal } from "./chunk-journal.ts";
+import { FakeRecordingServer, networkError } from "./test-support/fake-recording-api.ts";
+import {
+  heldTimers,
+  instantTimers,
+  openTestJournal,
+  pcm,
+  recordedSession,
+  settle,
+  until,
+} from "./test-support/harness.ts";
+import { ChunkUploader, type ChunkUploaderOptions, type UploaderStatus } from "./uploader.ts";
+
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  vi.unstubAllGlobals();
+});
+
+function journalFor(indexedDB?: Parameters<typeof openTestJournal>[0]) {
+  const opened = openTestJournal(indexedDB);
+  cleanups.push(() => opened.journal.close());
+  return opened;
+}
+
+function uploaderFor(
+  journal: ChunkJournal,
+  api: FakeRecordingServer,
+  options: Partial<ChunkUploaderOptions> = {},
+): ChunkUploader {
+  const timers = instantTimers();
+  const uploader = new ChunkUploader({
+    journal,
+    api,
+    random: () => 0.5,
+    setTimeout: timers.setTimeout,
+    clearTimeout: timers.clearTimeout,
+    ...options,
+  });
+  cleanups.push(() => uploader.stop());
+  return uploader;
+}
+
+function statusLog(uploader: ChunkUploader): Array<[UploaderStatus, string | undefined]> {
+  const log: Array<[UploaderStatus, string | undefined]> = [];
+  uploader.onStatus((status, detail) => log.push([status, detail]));
+  return log;
+}
+
+function chunkUploads(server: FakeRecordingServer): string[] {
+  return server.requests.filter((request) => request.startsWith("putChunk"));
+}
+
+describe("ChunkUploader", () => {
+  it("declares each track once and uploads its chunks in seq order, marking each uploaded after its acknowledgement", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { tracks: [0, 1], chunks: 3 });
+    const uploader = uploaderFor(journal, server);
+
+    uploader.start();
+    uploader.wake();
+    uploader.wake();
+    await uploader.drain(id);
+
+    expect(server.requests).toEqual([
+      `getSession ${id}`,
+      `declareTrack ${id}/0`,
+      `putChunk ${id}/0/0`,
+      `putChunk ${id}/0/1`,
+      `putChunk ${id}/0/2`,
+      `declareTrack ${id}/1`,
+      `putChunk ${id}/1/0`,
+      `putChunk ${id}/1/1`,
+      `putChunk ${id}/1/2`,
+    ]);
+    expect(server.maxInFlightPerTrack).toBe(1);
+    expect(server.storedBytes(id, 1, 2)).toEqual(new Uint8Array(pcm(4, 21)));
+    expect(await journal.pending(id)).toEqual([]);
+    const session = await journal.session(id);
+    expect(session?.tracks.map((track) => [track.uploadedChunks, track.serverCommittedThrough])).toEqual([
+      [3, 2],
+      [3, 2],
+    ]);
+  });
+
+  it("uploads chunks appended later after wake() without declaring the track again", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    const uploader = uploaderFor(journal, server);
+    uploader.start();
+    await uploader.drain(id);
+
+    await journal.append(id, 0, pcm(4, 500));
+    uploader.wake();
+    await uploader.drain(id);
+
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1]);
+    expect(server.requests.filter((request) => request.startsWith("declareTrack"))).toHaveLength(1);
+  });
+
+  it("keeps every track of every session in order while sessions take turns", async () => {
+    const server = new FakeRecordingServer();
+    const first = server.addSession().id;
+    const second = server.addSession().id;
+    const { journal } = journalFor();
+    await recordedSession(journal, first, { tracks: [0, 1], chunks: 5 });
+    await recordedSession(journal, second, { chunks: 5 });
+    const uploader = uploaderFor(journal, server, { batchSize: 2 });
+
+    uploader.start();
+    await Promise.all([uploader.drain(first), uploader.drain(second)]);
+
+    for (const [id, track] of [
+      [first, 0],
+      [first, 1],
+      [second, 0],
+    ] as const) {
+      const seqs = chunkUploads(server)
+        .filter((request) => request.startsWith(`putChunk ${id}/${track}/`))
+        .map((request) => Number(request.split("/").at(-1)));
+      expect(seqs).toEqual([0, 1, 2, 3, 4]);
+    }
+    const sessionsInOrder = chunkUploads(server).map((request) => request.slice(9, 9 + first.length));
+    const turns = sessionsInOrder.filter((session, index) => session !== sessionsInOrder[index - 1]).length;
+    expect(turns).toBeGreaterThan(2);
+  });
+
+  it("retries network failures, 5xx, 408 and 429 with full-jitter delays drawn from the injected random and timers", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    server.fail("putChunk", networkError);
+    server.fail("putChunk", () => new ApiError(503, "The server is unavailable right now (503)."));
+    server.fail("putChunk", () => new ApiError(408, "Request timeout."));
+    server.fail("putChunk", () => new ApiError(429, "Too many requests."));
+    server.fail("putChunk", () => new ApiError(500, "Internal error."));
+    const timers = instantTimers();
+    const random = vi.fn(() => 0.999);
+    const uploader = uploaderFor(journal, server, {
+      ...timers,
+      random,
+      baseDelayMs: 100,
+      maxDelayMs: 500,
+    });
+    const statuses = statusLog(uploader);
+
+    uploader.start();
+    await uploader.drain(id);
+
+    // Ceilings 100, 200, 400, then capped at 500; full jitter takes 0.999 of each.
+    expect(timers.delays).toEqual([99, 199, 399, 499, 499]);
+    expect(random).toHaveBeenCalledTimes(5);
+    expect(server.uploadsOf(id, 0, 0)).toBe(6);
+    expect(server.storedSeqs(id, 0)).toEqual([0]);
+    expect(statuses).toContainEqual(["waiting-for-network", "Too many requests."]);
+    await until(() => uploader.status === "idle");
+    expect(statuses.at(-1)).toEqual(["idle", undefined]);
+  });
+
+  it("starts the backoff over after a successful upload", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    const timers = instantTimers();
+    const uploader = uploaderFor(journal, server, { ...timers, random: () => 0.5, baseDelayMs: 100 });
+    uploader.start();
+    server.fail("putChunk", networkError, 2);
+    await uploader.drain(id);
+
+    await journal.append(id, 0, pcm(4, 99));
+    server.fail("putChunk", networkError);
+    uploader.wake();
+    await uploader.drain(id);
+
+    expect(timers.delays).toEqual([50, 100, 50]);
+  });
+
+  it("skips the backoff wait when woken and cancels the wait's timer", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 2 });
+    server.fail("putChunk", networkError);
+    const timers = heldTimers();
+    const uploader = uploaderFor(journal, server, { ...timers, maxDelayMs: 60_000, baseDelayMs: 60_000 });
+
+    uploader.start();
+    await until(() => timers.scheduled.length === 1);
+    expect(timers.delays).toEqual([30_000]);
+    uploader.wake();
+    await uploader.drain(id);
+
+    expect(timers.cleared).toHaveLength(1);
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1]);
+  });
+
+  it("wakes up when the browser reports it is online again and stops listening once stopped", async () => {
+    const window = new EventTarget();
+    const removeEventListener = vi.fn(window.removeEventListener.bind(window));
+    vi.stubGlobal("addEventListener", window.addEventListener.bind(window));
+    vi.stubGlobal("removeEventListener", removeEventListener);
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    server.fail("putChunk", networkError);
+    const timers = heldTimers();
+    const uploader = uploaderFor(journal, server, timers);
+    uploader.start();
+    await until(() => timers.scheduled.length === 1);
+
+    window.dispatchEvent(new Event("online"));
+    await until(() => server.storedSeqs(id, 0).length === 1);
+    await uploader.stop();
+    await journal.append(id, 0, pcm(4, 7));
+    window.dispatchEvent(new Event("online"));
+    await settle();
+
+    expect(removeEventListener).toHaveBeenCalledWith("online", expect.any(Function));
+    expect(server.storedSeqs(id, 0)).toEqual([0]);
+  });
+
+  it("continues from the journal's pending chunks after a reload, without sending acknowledged chunks again", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const before = journalFor();
+    await recordedSession(before.journal, id, { chunks: 4 });
+    const firstTimers = heldTimers();
+    const firstPage = uploaderFor(before.journal, server, firstTimers);
+    firstPage.onProgress((progress) => {
+      if (progress.serverCommittedThrough === 1) server.offline = true;
+    });
+    firstPage.start();
+    await until(() => firstTimers.scheduled.length === 1);
+    await firstPage.stop();
+    before.journal.close();
+
+    server.offline = false;
+    const { journal: reloaded } = journalFor(before.indexedDB);
+    const secondPage = uploaderFor(reloaded, server);
+    secondPage.start();
+    await secondPage.drain(id);
+
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1, 2, 3]);
+    expect([0, 1, 2, 3].map((seq) => server.uploadsOf(id, 0, seq))).toEqual([1, 1, 2, 1]);
+  });
+
+  it("never uploads a chunk again that the server stored when a reload lost its acknowledgement", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const before = journalFor();
+    await recordedSession(before.journal, id, { chunks: 3 });
+    const firstTimers = heldTimers();
+    const firstPage = uploaderFor(before.journal, server, firstTimers);
+    firstPage.onProgress((progress) => {
+      // The answer to seq 2 is lost: the server holds it, the journal still has it pending.
+      if (progress.serverCommittedThrough === 1) server.loseAnswer("putChunk");
+    });
+    firstPage.start();
+    await until(() => firstTimers.scheduled.length === 1);
+    await firstPage.stop();
+    before.journal.close();
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1, 2]);
+
+    const { journal: reloaded } = journalFor(before.indexedDB);
+    expect((await reloaded.pending(id)).map((chunk) => chunk.seq)).toEqual([2]);
+    await reloaded.append(id, 0, pcm(4, 300));
+    const secondPage = uploaderFor(reloaded, server);
+    secondPage.start();
+    await secondPage.drain(id);
+
+    expect([0, 1, 2, 3].map((seq) => server.uploadsOf(id, 0, seq))).toEqual([1, 1, 1, 1]);
+    expect(await reloaded.session(id)).toMatchObject({
+      tracks: [expect.objectContaining({ uploadedChunks: 4, serverCommittedThrough: 3 })],
+    });
+  });
+
+  it("reports progress with the server position and what is left to send after every acknowledgement", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 3 });
+    const uploader = uploaderFor(journal, server);
+    const progress: Array<[number, number]> = [];
+    uploader.onProgress((update) => progress.push([update.serverCommittedThrough, update.pendingChunks]));
+    uploader.onProgress(() => {
+      throw new Error("a broken listener");
+    });
+
+    uploader.start();
+    await uploader.drain(id);
+
+    // The first report comes from asking the server where the track stands.
+    expect(progress).toEqual([
+      [-1, 3],
+      [0, 2],
+      [1, 1],
+      [2, 0],
+    ]);
+  });
+
+  it("stops uploading a session the server has already completed, says why once and keeps its chunks", async () => {
+    const server = new FakeRecordingServer();
+    const done = server.addSession({ status: "completed" }).id;
+    const open = server.addSession().id;
+    const { journal } = journalFor();
+    await recordedSession(journal, done, { chunks: 2 });
+    await recordedSession(journal, open, { chunks: 2 });
+    const uploader = uploaderFor(journal, server);
+    const statuses = statusLog(uploader);
+
+    uploader.start();
+    const refused = await uploader.drain(done).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await uploader.drain(open);
+    uploader.wake();
+    await uploader.drain(open);
+
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toMatch(/already finished/);
+    expect(server.requests.filter((request) => request.includes(done))).toEqual([`getSession ${done}`]);
+    expect(statuses.filter(([status]) => status === "error")).toHaveLength(1);
+    expect(await journal.pending(done)).toHaveLength(2);
+    expect(server.storedSeqs(open, 0)).toEqual([0, 1]);
+  });
+
+  it("stops uploading a session the server does not know instead of retrying it", async () => {
+    const server = new FakeRecordingServer();
+    const unknown = "0190f5d2-8c4e-7a3b-9d2f-00000000dead";
+    const { journal } = journalFor();
+    await recordedSession(journal, unknown, { chunks: 1 });
+    const timers = instantTimers();
+    const uploader = uploaderFor(journal, server, timers);
+    const statuses = statusLog(uploader);
+
+    uploader.start();
+    await expect(uploader.drain(unknown)).rejects.toThrow(/does not know this session/);
+    uploader.wake();
+    await settle();
+
+    expect(server.requests).toEqual([`getSession ${unknown}`]);
+    expect(timers.delays).toEqual([]);
+    expect(statuses.map(([status]) => status)).toEqual(["uploading", "error", "idle"]);
+  });
+
+  it("stops a session completed elsewhere while its chunks were being uploaded", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 3 });
+    const uploader = uploaderFor(journal, server);
+    uploader.onProgress((progress) => {
+      if (progress.serverCommittedThrough === 0) server.setStatus(id, "completed");
+    });
+
+    uploader.start();
+    await expect(uploader.drain(id)).rejects.toThrow(/already finished/);
+
+    expect(server.requests.slice(-2)).toEqual([`putChunk ${id}/0/1`, `getSession ${id}`]);
+    expect(server.storedSeqs(id, 0)).toEqual([0]);
+    expect((await journal.pending(id)).map((chunk) => chunk.seq)).toEqual([1, 2]);
+  });
+
+  it("passes over a chunk the server holds with different content, never overwriting it, and uploads the rest", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    await server.declareTrack(id, 0, { label: "Input 0", sampleRate: 48_000, channels: 1 });
+    const theirs = pcm(4, 9_000);
+    await server.storeChunk(id, 0, 1, theirs);
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 3 });
+    const uploader = uploaderFor(journal, server);
+    const statuses = statusLog(uploader);
+
+    uploader.start();
+    await uploader.drain(id);
+    uploader.wake();
+    await uploader.drain(id);
+
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1, 2]);
+    expect(server.storedBytes(id, 0, 1)).toEqual(new Uint8Array(theirs));
+    expect(server.uploadsOf(id, 0, 1)).toBe(1);
+    expect(statuses).toContainEqual(["error", "Chunk 1 of track 0 was not uploaded: Chunk 1 is already stored with different content."]);
+    expect((await journal.pending(id)).map((chunk) => chunk.seq)).toEqual([1]);
+  });
+
+  it("passes over a chunk the server refuses as malformed rather than sending it forever", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 2 });
+    server.fail("putChunk", () => new ApiError(400, "The Content-Digest does not match the body."));
+    const timers = instantTimers();
+    const uploader = uploaderFor(journal, server, timers);
+
+    uploader.start();
+    await uploader.drain(id);
+
+    expect(server.storedSeqs(id, 0)).toEqual([1]);
+    expect(server.uploadsOf(id, 0, 0)).toBe(1);
+    expect(timers.delays).toEqual([]);
+  });
+
+  it("declares a track again after the server answered that it is not declared", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    await server.declareTrack(id, 0, { label: "Input 0", sampleRate: 48_000, channels: 1 });
+    const uploader = uploaderFor(journal, server);
+    uploader.start();
+    await uploader.drain(id);
+    // The server forgets the track (a restore from an older backup, say).
+    server.forgetTracks(id);
+
+    await journal.append(id, 0, pcm(4, 1));
+    uploader.wake();
+    await uploader.drain(id);
+
+    expect(server.requests.filter((request) => request.startsWith("declareTrack"))).toHaveLength(3);
+    expect(server.storedSeqs(id, 0)).toEqual([1]);
+  });
+
+  it("stops a session whose track the server has with another format", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    await server.declareTrack(id, 0, { label: "Input 0", sampleRate: 44_100, channels: 1 });
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    const uploader = uploaderFor(journal, server);
+
+    uploader.start();
+
+    await expect(uploader.drain(id)).rejects.toThrow(/Track 0 could not be declared/);
+    expect(chunkUploads(server)).toEqual([]);
+  });
+
+  it("resolves a drain at once for a session with nothing to send and refuses to drain before start", async () => {
+    const server = new FakeRecordingServer();
+    const { journal } = journalFor();
+    const uploader = uploaderFor(journal, server);
+
+    await expect(uploader.drain("0190f5d2-8c4e-7a3b-9d2f-000000000000")).rejects.toThrow(/not running/);
+    uploader.start();
+    await uploader.drain("0190f5d2-8c4e-7a3b-9d2f-000000000000");
+
+    expect(server.requests).toEqual([]);
+  });
+
+  it("rejects a waiting drain when stopped and sends nothing afterwards", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    server.offline = true;
+    const timers = heldTimers();
+    const uploader = uploaderFor(journal, server, timers);
+    uploader.start();
+    const drained = uploader.drain(id).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await until(() => timers.scheduled.length === 1);
+
+    await uploader.stop();
+    server.offline = false;
+    uploader.wake();
+    await settle();
+
+    expect(await drained).toEqual(new Error("The uploader stopped before the session was uploaded."));
+    expect(server.storedSeqs(id, 0)).toEqual([]);
+    expect(uploader.status).toBe("idle");
+  });
+});

@@ -1,0 +1,467 @@
+import { ApiError, type RecordingApi } from "./api-client.ts";
+import { fullJitterDelay } from "./backoff.ts";
+import type { ChunkJournal, JournalChunk, JournalSession, TrackNumber } from "./chunk-journal.ts";
+
+export interface UploadProgress {
+  sessionId: string;
+  track: TrackNumber;
+  /** Last seq the server holds with no gap before it (-1: none). */
+  serverCommittedThrough: number;
+  /** Chunks of this track on this device that the server has not acknowledged. */
+  pendingChunks: number;
+}
+
+export type UploaderStatus = "idle" | "uploading" | "waiting-for-network" | "error";
+
+type TimerHandle = ReturnType<typeof setTimeout>;
+
+export interface ChunkUploaderOptions {
+  journal: ChunkJournal;
+  api: RecordingApi;
+  /** Returns a number in [0, 1); drives the backoff jitter. */
+  random?: () => number;
+  setTimeout?: (callback: () => void, ms: number) => TimerHandle;
+  clearTimeout?: (handle: TimerHandle) => void;
+  /** Ceiling of the first retry delay. */
+  baseDelayMs?: number;
+  /** Longest wait between retries. */
+  maxDelayMs?: number;
+  /** How many pending chunks are read from the journal at once (bounds the audio held in memory). */
+  batchSize?: number;
+}
+
+export const UPLOADER_DEFAULTS = {
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  batchSize: 16,
+} as const;
+
+export type UploadProgressListener = (progress: UploadProgress) => void;
+export type UploaderStatusListener = (status: UploaderStatus, detail?: string) => void;
+
+/** What one step of the upload loop came to. */
+type Step =
+  /** Done; carry on. */
+  | "ok"
+  /** A failure worth retrying: wait out the backoff, then start over from the journal. */
+  | "retry"
+  /** The server will never take this session's chunks; it is left alone from now on. */
+  | "session-stopped"
+  /** This chunk can never be stored as it is; it is left in the journal and passed over. */
+  | "chunk-skipped";
+
+interface DrainWaiter {
+  sessionId: string;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface Sleeper {
+  timer: TimerHandle | null;
+  resolve: () => void;
+}
+
+/**
+ * Resumable uploader: sends every chunk the journal holds and the server lacks, in seq order per
+ * track, and marks a chunk uploaded only once the server acknowledged it (it is durable there by
+ * then). Every request is safe to repeat (the server is idempotent by seq and digest), so any
+ * failure is handled by trying again later from what the journal says.
+ *
+ * One request at a time: at most one upload is ever in flight per session track, so the server
+ * receives each track in order and `committedThrough` only grows.
+ */
+export class ChunkUploader {
+  readonly #journal: ChunkJournal;
+  readonly #api: RecordingApi;
+  readonly #random: () => number;
+  readonly #setTimeout: (callback: () => void, ms: number) => TimerHandle;
+  readonly #clearTimeout: (handle: TimerHandle) => void;
+  readonly #backoff: { baseMs: number; maxMs: number };
+  readonly #batchSize: number;
+
+  readonly #progressListeners = new Set<UploadProgressListener>();
+  readonly #statusListeners = new Set<UploaderStatusListener>();
+
+  /** Sessions whose server position was read in this uploader's lifetime. */
+  readonly #reconciled = new Set<string>();
+  /** `session/track` pairs declared to the server in this uploader's lifetime. */
+  readonly #declared = new Set<string>();
+  /** Sessions the server refuses for good (completed, unknown), with the reason. */
+  readonly #stoppedSessions = new Map<string, Error>();
+  /** Per session, `track/seq` of chunks the server holds with different content. */
+  readonly #skippedChunks = new Map<string, Set<string>>();
+  #drainWaiters: DrainWaiter[] = [];
+
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #attempt = 0;
+  /** Set by `wake()`; a wake that arrives while a round is busy makes the loop look again instead of idling. */
+  #woken = false;
+  #sleeper: Sleeper | null = null;
+  #status: UploaderStatus = "idle";
+  #statusDetail: string | undefined;
+  #removeOnlineListener: (() => void) | null = null;
+
+  constructor(options: ChunkUploaderOptions) {
+    this.#journal = options.journal;
+    this.#api = options.api;
+    this.#random = options.random ?? Math.random;
+    // Called through wrappers: browsers reject a native setTimeout invoked with a foreign `this`.
+    const schedule = options.setTimeout ?? globalThis.setTimeout;
+    const cancel = options.clearTimeout ?? globalThis.clearTimeout;
+    this.#setTimeout = (callback, ms) => schedule(callback, ms);
+    this.#clearTimeout = (handle) => cancel(handle);
+    this.#backoff = {
+      baseMs: options.baseDelayMs ?? UPLOADER_DEFAULTS.baseDelayMs,
+      maxMs: options.maxDelayMs ?? UPLOADER_DEFAULTS.maxDelayMs,
+    };
+    this.#batchSize = options.batchSize ?? UPLOADER_DEFAULTS.batchSize;
+  }
+
+  get status(): UploaderStatus {
+    return this.#status;
+  }
+
+  /** Uploads everything pending in the journal, and whatever is appended later, until `stop()`. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#listenForOnline();
+    // A loop from before a recent stop() may still await its last answer; the new one waits for
+    // it, so there is never more than one request in flight.
+    const previous = this.#loop ?? Promise.resolve();
+    this.#loop = previous.then(() => this.#run());
+  }
+
+  /** A chunk was appended or the network came back: look at the journal now, skipping any backoff wait. */
+  wake(): void {
+    this.#woken = true;
+    const sleeper = this.#sleeper;
+    if (!sleeper) return;
+    this.#sleeper = null;
+    if (sleeper.timer !== null) this.#clearTimeout(sleeper.timer);
+    sleeper.resolve();
+  }
+
+  /**
+   * Resolves when the journal holds nothing more to send for the session (chunks the server holds
+   * with different content are passed over, never overwritten). Rejects if the server refuses the
+   * session for good or the uploader stops first.
+   */
+  drain(sessionId: string): Promise<void> {
+    if (!this.#running) return Promise.reject(new Error("The uploader is not running; start it before draining."));
+    const drained = new Promise<void>((resolve, reject) => {
+      this.#drainWaiters.push({ sessionId, resolve, reject });
+    });
+    this.wake();
+    return drained;
+  }
+
+  /** Stops after the request in flight, if any, has been answered. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#removeOnlineListener?.();
+    this.#removeOnlineListener = null;
+    this.wake();
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const waiter of waiters) waiter.reject(new Error("The uploader stopped before the session was uploaded."));
+    const loop = this.#loop;
+    await loop;
+    if (this.#running) return; // started again meanwhile
+    if (this.#loop === loop) this.#loop = null;
+    this.#setStatus("idle");
+  }
+
+  onProgress(listener: UploadProgressListener): () => void {
+    return subscribe(this.#progressListeners, listener);
+  }
+
+  onStatus(listener: UploaderStatusListener): () => void {
+    return subscribe(this.#statusListeners, listener);
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      this.#woken = false;
+      let outcome: "idle" | "busy" | "retry";
+      try {
+        outcome = await this.#round();
+      } catch (error) {
+        // The journal itself failed (storage trouble); nothing is lost by trying again later.
+        this.#setStatus("error", `The local recording store failed: ${messageOf(error)}`);
+        outcome = "retry";
+      }
+      if (!this.#running) return;
+      if (outcome === "retry") {
+        // Answer drains of sessions that were refused for good even while the network is down.
+        this.#settleStoppedDrains();
+        await this.#sleep(fullJitterDelay(this.#attempt, this.#backoff, this.#random));
+        this.#attempt += 1;
+      } else if (outcome === "idle" && !this.#woken) {
+        this.#setStatus("idle");
+        await this.#sleep(null);
+      }
+    }
+  }
+
+  /** One pass over the journal: a batch of each session that has something to send. */
+  async #round(): Promise<"idle" | "busy" | "retry"> {
+    const sessions = await this.#journal.sessions();
+    let requested = false;
+    for (const session of sessions) {
+      if (!this.#running) return "busy";
+      if (this.#stoppedSessions.has(session.sessionId) || !this.#mayHavePending(session)) continue;
+      const batch = await this.#uploadBatch(session);
+      if (batch === "retry") return "retry";
+      if (batch === "requested") requested = true;
+    }
+    await this.#settleDrains();
+    return requested ? "busy" : "idle";
+  }
+
+  async #uploadBatch(session: JournalSession): Promise<"requested" | "nothing" | "retry"> {
+    const { sessionId } = session;
+    if (!this.#reconciled.has(sessionId)) {
+      this.#setStatus("uploading");
+      // Reconciling may mark chunks uploaded; the next round reads the journal afresh.
+      return (await this.#reconcile(session)) === "retry" ? "retry" : "requested";
+    }
+    const chunks = await this.#sendableChunks(sessionId, this.#batchSize);
+    if (chunks.length === 0) return "nothing";
+    this.#setStatus("uploading");
+    for (const chunk of chunks) {
+      if (!this.#running) break;
+      let step = await this.#declareOnce(session, chunk.track);
+      if (step === "ok") step = await this.#upload(chunk);
+      if (step === "retry") return "retry";
+      if (step === "session-stopped") break;
+    }
+    return "requested";
+  }
+
+  /** Pending chunks of a session in seq order, without those passed over. */
+  async #sendableChunks(sessionId: string, limit: number): Promise<JournalChunk[]> {
+    const skipped = this.#skippedChunks.get(sessionId);
+    // Ask for the skipped chunks on top, so a batch is never made of skipped chunks only.
+    const chunks = await this.#journal.pending(sessionId, limit + (skipped?.size ?? 0));
+    return chunks.filter((chunk) => !skipped?.has(`${chunk.track}/${chunk.seq}`)).slice(0, limit);
+  }
+
+  /**
+   * Asks the server what it already holds and marks those chunks uploaded without sending them:
+   * after a reload that lost the last acknowledgements, nothing the server has is sent twice.
+   */
+  async #reconcile(session: JournalSession): Promise<Step> {
+    const { sessionId } = session;
+    let detail;
+    try {
+      detail = await this.#api.getSession(sessionId);
+    } catch (error) {
+      return this.#failed(error, sessionId);
+    }
+    this.#attempt = 0;
+    if (detail.status === "completed") {
+      return this.#stopSession(sessionId, "The server has already finished this session; its remaining chunks stay on this device.");
+    }
+    for (const local of session.tracks) {
+      const summary = detail.tracks.find((candidate) => candidate.track === local.track);
+      if (summary) await this.#journal.markUploadedThrough(sessionId, local.track, summary.committedThrough);
+      await this.#reportProgress(sessionId, local.track);
+    }
+    this.#reconciled.add(sessionId);
+    return "ok";
+  }
+
+  async #declareOnce(session: JournalSession, track: TrackNumber): Promise<Step> {
+    const key = `${session.sessionId}/${track}`;
+    if (this.#declared.has(key)) return "ok";
+    const local = session.tracks.find((entry) => entry.track === track);
+    if (!local) return "ok"; // The journal refuses chunks of undeclared tracks, so this does not happen.
+    try {
+      await this.#api.declareTrack(session.sessionId, track, {
+        label: local.label,
+        sampleRate: local.sampleRate,
+        channels: local.channels,
+      });
+    } catch (error) {
+      // A 409 here is another format on the server or a completed session: neither heals by retrying.
+      if (error instanceof ApiError && error.status === 409) {
+        return this.#stopSession(session.sessionId, `Track ${track} could not be declared: ${error.message}`);
+      }
+      return this.#failed(error, session.sessionId);
+    }
+    this.#declared.add(key);
+    this.#attempt = 0;
+    return "ok";
+  }
+
+  async #upload(chunk: JournalChunk): Promise<Step> {
+    let ack;
+    try {
+      ack = await this.#api.putChunk(chunk.sessionId, chunk.track, chunk.seq, chunk.pcm, chunk.sha256);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) return this.#conflict(chunk, error);
+      if (error instanceof ApiError && (error.status === 400 || error.status === 413)) {
+        // The server refused these bytes as they are (e.g. damaged in local storage); sending them
+        // again cannot succeed, and they are kept rather than deleted.
+        return this.#skipChunk(chunk, error.message);
+      }
+      return this.#failed(error, chunk.sessionId);
+    }
+    await this.#journal.markUploaded(chunk.sessionId, chunk.track, chunk.seq, ack.committedThrough);
+    this.#attempt = 0;
+    await this.#reportProgress(chunk.sessionId, chunk.track);
+    return "ok";
+  }
+
+  /** A 409 has three meanings; the session's state on the server tells them apart. */
+  async #conflict(chunk: JournalChunk, conflict: ApiError): Promise<Step> {
+    let detail;
+    try {
+      detail = await this.#api.getSession(chunk.sessionId);
+    } catch (error) {
+      return this.#failed(error, chunk.sessionId);
+    }
+    if (detail.status === "completed") {
+      return this.#stopSession(chunk.sessionId, "The server has already finished this session; its remaining chunks stay on this device.");
+    }
+    if (!detail.tracks.some((summary) => summary.track === chunk.track)) {
+      // The server no longer knows the track: declare it again, after a backoff so this cannot spin.
+      this.#declared.delete(`${chunk.sessionId}/${chunk.track}`);
+      this.#setStatus("error", conflict.message);
+      return "retry";
+    }
+    return this.#skipChunk(chunk, conflict.message);
+  }
+
+  #skipChunk(chunk: JournalChunk, reason: string): Step {
+    let skipped = this.#skippedChunks.get(chunk.sessionId);
+    if (!skipped) {
+      skipped = new Set();
+      this.#skippedChunks.set(chunk.sessionId, skipped);
+    }
+    skipped.add(`${chunk.track}/${chunk.seq}`);
+    this.#setStatus("error", `Chunk ${chunk.seq} of track ${chunk.track} was not uploaded: ${reason}`);
+    return "chunk-skipped";
+  }
+
+  #stopSession(sessionId: string, message: string): Step {
+    this.#stoppedSessions.set(sessionId, new Error(message));
+    this.#setStatus("error", message);
+    return "session-stopped";
+  }
+
+  /** Classifies a failed request: an unknown session is given up on, anything else is retried. */
+  #failed(error: unknown, sessionId: string): Step {
+    if (!(error instanceof ApiError)) {
+      this.#setStatus("error", messageOf(error));
+      return "retry";
+    }
+    if (error.status === 404) return this.#stopSession(sessionId, `The server does not know this session: ${error.message}`);
+    if (isTransient(error.status)) {
+      this.#setStatus("waiting-for-network", error.message);
+    } else {
+      // E.g. a 401 after the device cookie was lost: retried with backoff until someone fixes it.
+      this.#setStatus("error", error.message);
+    }
+    return "retry";
+  }
+
+  /** The session's counters, which the journal keeps in the same transactions as the chunks, say something is pending. */
+  #mayHavePending(session: JournalSession): boolean {
+    return session.tracks.some((entry) => entry.localChunks > entry.uploadedChunks);
+  }
+
+  #settleStoppedDrains(): void {
+    this.#drainWaiters = this.#drainWaiters.filter((waiter) => {
+      const stopped = this.#stoppedSessions.get(waiter.sessionId);
+      if (stopped) waiter.reject(stopped);
+      return !stopped;
+    });
+  }
+
+  /** Answers drains: a refused session rejects, a session with nothing left to send resolves. */
+  async #settleDrains(): Promise<void> {
+    for (const waiter of [...this.#drainWaiters]) {
+      const stopped = this.#stoppedSessions.get(waiter.sessionId);
+      const done = stopped ? true : (await this.#sendableChunks(waiter.sessionId, 1)).length === 0;
+      if (!done) continue;
+      this.#drainWaiters = this.#drainWaiters.filter((candidate) => candidate !== waiter);
+      if (stopped) waiter.reject(stopped);
+      else waiter.resolve();
+    }
+  }
+
+  async #reportProgress(sessionId: string, track: TrackNumber): Promise<void> {
+    if (this.#progressListeners.size === 0) return;
+    const session = await this.#journal.session(sessionId);
+    const entry = session?.tracks.find((candidate) => candidate.track === track);
+    if (!entry) return;
+    const progress: UploadProgress = {
+      sessionId,
+      track,
+      serverCommittedThrough: entry.serverCommittedThrough,
+      pendingChunks: entry.localChunks - entry.uploadedChunks,
+    };
+    for (const listener of this.#progressListeners) call(() => listener(progress));
+  }
+
+  #setStatus(status: UploaderStatus, detail?: string): void {
+    if (this.#status === status && this.#statusDetail === detail) return;
+    this.#status = status;
+    this.#statusDetail = detail;
+    for (const listener of this.#statusListeners) call(() => listener(status, detail));
+  }
+
+  /** Waits `ms`, or until `wake()` when `ms` is null. */
+  #sleep(ms: number | null): Promise<void> {
+    return new Promise((resolve) => {
+      const sleeper: Sleeper = { timer: null, resolve };
+      if (ms !== null) {
+        sleeper.timer = this.#setTimeout(() => {
+          if (this.#sleeper === sleeper) this.#sleeper = null;
+          resolve();
+        }, ms);
+      }
+      this.#sleeper = sleeper;
+    });
+  }
+
+  #listenForOnline(): void {
+    const target = globalThis as {
+      addEventListener?: (type: string, listener: () => void) => void;
+      removeEventListener?: (type: string, listener: () => void) => void;
+    };
+    if (typeof target.addEventListener !== "function") return;
+    const onOnline = () => this.wake();
+    target.addEventListener("online", onOnline);
+    this.#removeOnlineListener = () => target.removeEventListener?.("online", onOnline);
+  }
+}
+
+/** Failures that heal by themselves: no answer at all, a timeout, rate limiting, a server in trouble. */
+function isTransient(status: number): boolean {
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// A listener that throws must not stop the uploads.
+function call(deliver: () => void): void {
+  try {
+    deliver();
+  } catch {
+    // Nothing to report to; the uploader carries on.
+  }
+}
+
+function subscribe<T>(listeners: Set<T>, listener: T): () => void {
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}
