@@ -13,10 +13,14 @@
 // BENCH_DURATION seconds (10), BENCH_WARMUP seconds (2), BENCH_SERVER_NODE_ARGS (extra node flags
 // for both server children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them).
 //
+// Besides req/s and latency, the table shows each server's CPU time per request and the CPU
+// shares of the server, autocannon and everything else during the run: a run during which other
+// processes used the CPUs is flagged as disturbed.
+//
 // Exit code: 0 when the benchmark ran (even if targets are missed); 1 on errors — a server that
 // does not start, failed setup, or more than 0.1 % non-2xx answers / socket errors.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import os from "node:os";
@@ -39,6 +43,7 @@ const TARGETS = {
 /** More bad answers than this fraction means the numbers measure failures, not keepalives. */
 const MAX_BAD_FRACTION = 0.001;
 const STARTUP_TIMEOUT_MS = 30_000;
+const SESSION_TIMEOUT_FOR_BENCH_MS = 30 * 60_000;
 const STOP_GRACE_MS = 5_000;
 
 class BenchError extends Error {}
@@ -106,9 +111,14 @@ async function stopAllChildren() {
   await Promise.all([...children].map(stopChild));
 }
 
-// Last resort if this process exits by any path without having stopped its children.
+/** The server's data directory; removed on every exit path. */
+let tempDir;
+
+// Last resort, whatever path this process exits by (error, watchdog, Ctrl-C): no server and no
+// temp directory outlives it. Only synchronous work is possible here.
 process.on("exit", () => {
   for (const { child } of children) child.kill("SIGKILL");
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
 });
 
 /** A port that was free a moment ago (the OS picks it; we release it for the child to take). */
@@ -151,6 +161,10 @@ async function startRealServer(dataDir, nodeArgs) {
     DATA_DIR: dataDir,
     LOG_LEVEL: "warn",
     WEB_DIST_DIR: "none",
+    // Creating many sessions (one durable transaction each) can take longer than the default
+    // 30 s timeout, and the sweeper would mark the first ones incomplete before the load reaches
+    // them. Under load every session is kept alive anyway, so this changes nothing measured.
+    SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_FOR_BENCH_MS),
   });
   const baseUrl = `http://${HOST}:${port}`;
   await waitForHealthy(handle, `${baseUrl}/api/health`);
@@ -166,10 +180,11 @@ async function startBareServer(nodeArgs) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CPU accounting (Linux /proc; null elsewhere). Throughput on a small machine shared with the
-// load generator — and whatever else runs there — is noisy. The server's own CPU time per
-// request is much steadier, and its CPU share tells whether the server (≈100 %) or the load
-// generator was the bottleneck.
+// CPU accounting (the server's share needs Linux /proc; null elsewhere). Throughput on a small
+// machine shared with the load generator — and whatever else runs there — is noisy. The
+// server's own CPU time per request is much steadier; its CPU share tells whether the server
+// (≈100 % of a core, as it is single-threaded) or the load generator was the bottleneck; and
+// the CPU used by other processes during a run says whether that run was disturbed.
 
 const clockTicksPerSecond = (() => {
   try {
@@ -206,6 +221,29 @@ function busyPercentSince(before) {
   const after = machineCpuMs();
   const total = after.total - before.total;
   return total > 0 ? round(100 * (1 - (after.idle - before.idle) / total), 1) : null;
+}
+
+/** CPU time of this process (autocannon runs here), in ms. */
+function ownCpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** Starts counting CPU time; the returned function gives the usage since then. */
+function startCpuMeter(serverPid) {
+  const server = processCpuMs(serverPid);
+  const own = ownCpuMs();
+  const machine = machineCpuMs();
+  const started = performance.now();
+  return () => {
+    const machineNow = machineCpuMs();
+    return {
+      wallMs: performance.now() - started,
+      serverMs: server === null ? null : processCpuMs(serverPid) - server,
+      loadGeneratorMs: ownCpuMs() - own,
+      machineBusyMs: machineNow.total - machine.total - (machineNow.idle - machine.idle),
+    };
+  };
 }
 
 /** How busy the machine is before we start: other work skews the results. */
@@ -314,28 +352,28 @@ function runAutocannon({ baseUrl, sessions, pathFor, connections, durationSecond
 }
 
 /** A short unrecorded run first, so both servers are measured with their code already optimised. */
-async function measure(name, { baseUrl, serverPid, sessions, pathFor, settings }) {
+async function measure(name, { server, sessions, pathFor, settings }) {
+  const { baseUrl, handle } = server;
+  const serverPid = handle.child.pid;
   const load = { baseUrl, sessions, pathFor, connections: settings.connections };
   if (settings.warmupSeconds > 0) {
     console.log(`  ${name}: warming up for ${settings.warmupSeconds} s`);
     await runAutocannon({ ...load, durationSeconds: settings.warmupSeconds });
   }
   console.log(`  ${name}: measuring for ${settings.durationSeconds} s with ${settings.connections} connections`);
-  const serverCpuBefore = processCpuMs(serverPid);
-  const machineBefore = machineCpuMs();
-  const started = performance.now();
+  const cpuSinceStart = startCpuMeter(serverPid);
   const result = await runAutocannon({ ...load, durationSeconds: settings.durationSeconds });
-  const cpu = {
-    wallMs: performance.now() - started,
-    serverMs: serverCpuBefore === null ? null : processCpuMs(serverPid) - serverCpuBefore,
-    machineBusyPercent: busyPercentSince(machineBefore),
-  };
+  const cpu = cpuSinceStart();
+  if (handle.done) throw new BenchError(`${handle.name} exited during the ${name} run`);
   return summarize(name, result, cpu);
 }
 
 function summarize(name, result, cpu) {
   const ok = result["2xx"];
   const answered = ok + result.non2xx;
+  /** CPU time as a percentage of one core over the run. */
+  const coreShare = (ms) => (ms === null ? null : round((100 * Math.max(0, ms)) / cpu.wallMs, 1));
+  const otherMs = cpu.serverMs === null ? null : cpu.machineBusyMs - cpu.serverMs - cpu.loadGeneratorMs;
   return {
     target: name,
     requestsPerSecond: round(result.requests.average, 0),
@@ -348,9 +386,10 @@ function summarize(name, result, cpu) {
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)])),
-    serverCpuPercent: cpu.serverMs === null ? null : round((100 * cpu.serverMs) / cpu.wallMs, 1),
     serverCpuUsPerRequest: cpu.serverMs === null || answered === 0 ? null : round((1000 * cpu.serverMs) / answered, 1),
-    machineBusyPercent: cpu.machineBusyPercent,
+    serverCpuPercent: coreShare(cpu.serverMs),
+    loadGeneratorCpuPercent: coreShare(cpu.loadGeneratorMs),
+    otherCpuPercent: coreShare(otherMs),
   };
 }
 
@@ -370,19 +409,36 @@ function assertMostlySuccessful(summary) {
 // Report
 
 const round = (value, digits) => Number(value.toFixed(digits));
+const orNa = (value) => (value === null ? "n/a" : value.toFixed(1));
+/** Other processes using more than this share of a core during a run make its figures suspect. */
+const DISTURBED_OTHER_CPU_PERCENT = 15;
+
+const isDisturbed = (row) => row.otherCpuPercent !== null && row.otherCpuPercent > DISTURBED_OTHER_CPU_PERCENT;
+
+function warnIfDisturbed(rows) {
+  for (const row of rows.filter(isDisturbed)) {
+    console.log(
+      `WARNING: other processes used ${row.otherCpuPercent} % of a core during the ${row.target} run; ` +
+        "its throughput is understated and the targets below are not trustworthy — rerun on a quiet machine",
+    );
+  }
+}
 
 function printTable(rows) {
   const columns = [
     ["target", (r) => r.target],
     ["req/s (mean)", (r) => r.requestsPerSecond.toLocaleString("en-US")],
-    ["p50 ms", (r) => r.latencyP50Ms.toFixed(2)],
-    ["p99 ms", (r) => r.latencyP99Ms.toFixed(2)],
+    // autocannon records latency in whole milliseconds.
+    ["p50 ms", (r) => String(r.latencyP50Ms)],
+    ["p99 ms", (r) => String(r.latencyP99Ms)],
     ["requests", (r) => r.requests.toLocaleString("en-US")],
     ["non-2xx", (r) => String(r.non2xx)],
     ["errors", (r) => String(r.errors)],
-    ["server CPU %", (r) => (r.serverCpuPercent === null ? "n/a" : r.serverCpuPercent.toFixed(1))],
-    ["server CPU µs/req", (r) => (r.serverCpuUsPerRequest === null ? "n/a" : r.serverCpuUsPerRequest.toFixed(1))],
-    ["machine busy %", (r) => (r.machineBusyPercent === null ? "n/a" : r.machineBusyPercent.toFixed(1))],
+    ["server µs CPU/req", (r) => orNa(r.serverCpuUsPerRequest)],
+    // CPU shares in % of one core; 100 is a saturated single-threaded server.
+    ["server CPU %", (r) => orNa(r.serverCpuPercent)],
+    ["autocannon CPU %", (r) => orNa(r.loadGeneratorCpuPercent)],
+    ["other CPU %", (r) => orNa(r.otherCpuPercent)],
   ];
   const cells = [columns.map(([title]) => title), ...rows.map((row) => columns.map(([, cell]) => cell(row)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
@@ -405,7 +461,16 @@ function evaluateTargets(keepalive, bare) {
   };
 }
 
-function printTargets(targets) {
+/**
+ * The keepalive/bare ratio in server CPU per request rather than req/s. It does not depend on
+ * who else used the CPUs during the runs, so it is the steadier of the two on a busy machine.
+ */
+function cpuCostRatio(keepalive, bare) {
+  if (keepalive.serverCpuUsPerRequest === null || bare.serverCpuUsPerRequest === null) return null;
+  return round(bare.serverCpuUsPerRequest / keepalive.serverCpuUsPerRequest, 3);
+}
+
+function printTargets(targets, cpuRatio) {
   const mark = (met) => (met ? "MET   " : "MISSED");
   console.log("");
   console.log(`${mark(targets.ratio.met)}  keepalive/bare req/s ratio ${targets.ratio.value} (target ≥ ${targets.ratio.min})`);
@@ -414,6 +479,9 @@ function printTargets(targets) {
     `${mark(targets.requestsPerSecond.met)}  keepalive ${targets.requestsPerSecond.value.toLocaleString("en-US")} req/s ` +
       `(target ≥ ${targets.requestsPerSecond.min.toLocaleString("en-US")}: 100 000 sessions at one keepalive per 7 s)`,
   );
+  if (cpuRatio !== null) {
+    console.log(`info    server CPU per request, bare ÷ keepalive: ${cpuRatio} (the ratio above measured as cost, steadier)`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,8 +510,7 @@ async function runBenchmark(settings, dataDir) {
     console.log(`  created ${devices.length} devices and ${sessions.length} sessions in ${Date.now() - setupStarted} ms`);
     await checkKeepaliveWorks(real.baseUrl, sessions[0]);
     keepalive = await measure("keepalive", {
-      baseUrl: real.baseUrl,
-      serverPid: real.handle.child.pid,
+      server: real,
       sessions,
       pathFor: (id) => `/api/session/${id}/keepalive`,
       settings,
@@ -458,8 +525,7 @@ async function runBenchmark(settings, dataDir) {
   let bare;
   try {
     bare = await measure("bare fastify", {
-      baseUrl: bareServer.baseUrl,
-      serverPid: bareServer.handle.child.pid,
+      server: bareServer,
       sessions,
       pathFor: (id) => `/bare/${id}`,
       settings,
@@ -490,14 +556,16 @@ async function main() {
     });
   }
 
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "tidemark-bench-"));
+  tempDir = await mkdtemp(path.join(os.tmpdir(), "tidemark-bench-"));
   try {
-    const { keepalive, bare, backgroundLoad } = await runBenchmark(settings, dataDir);
+    const { keepalive, bare, backgroundLoad } = await runBenchmark(settings, tempDir);
     const targets = evaluateTargets(keepalive, bare);
 
     console.log("");
     printTable([keepalive, bare]);
-    printTargets(targets);
+    warnIfDisturbed([keepalive, bare]);
+    const cpuRatio = cpuCostRatio(keepalive, bare);
+    printTargets(targets, cpuRatio);
     const { serverNodeArgs, ...reported } = settings;
     console.log(
       JSON.stringify({
@@ -508,12 +576,15 @@ async function main() {
         bare,
         targets,
         allTargetsMet: Object.values(targets).every((target) => target.met),
+        serverCpuCostRatio: cpuRatio,
+        disturbed: [keepalive, bare].some(isDisturbed),
       }),
     );
   } finally {
     await stopAllChildren();
     clearTimeout(watchdog);
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(tempDir, { recursive: true, force: true });
+    tempDir = undefined;
   }
 }
 

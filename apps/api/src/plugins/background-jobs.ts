@@ -18,6 +18,7 @@ export default fp<{ config: Config }>(
     const timers: NodeJS.Timeout[] = [];
     let retentionTask: ScheduledTask | undefined;
     let retentionRunning: Promise<unknown> | undefined;
+    let flushing: Promise<unknown> | undefined;
 
     const sweep = () => {
       try {
@@ -46,11 +47,13 @@ export default fp<{ config: Config }>(
       timers.push(setInterval(sweep, config.SWEEP_INTERVAL_MS));
       timers.push(
         setInterval(() => {
-          try {
-            fastify.sessions.flushHeartbeats();
-          } catch (error) {
-            fastify.log.error({ err: error }, "heartbeat flush failed");
-          }
+          if (flushing) return;
+          flushing = fastify.heartbeats
+            .flush()
+            .catch((error: unknown) => fastify.log.error({ err: error }, "heartbeat flush failed"))
+            .finally(() => {
+              flushing = undefined;
+            });
         }, HEARTBEAT_FLUSH_MS),
       );
       retentionTask = cron.schedule(RETENTION_SCHEDULE, runRetention, { name: "retention" });
@@ -61,7 +64,8 @@ export default fp<{ config: Config }>(
       await retentionTask?.destroy();
       await retentionRunning;
       // Heartbeats received since the last flush are written before the database closes.
-      fastify.sessions.flushHeartbeats();
+      await flushing;
+      fastify.heartbeats.flushNow();
     });
   },
   { name: "background-jobs", dependencies: ["services"] },

@@ -8,6 +8,7 @@ import { IdentityService } from "../services/identity.ts";
 import { RetentionJob } from "../services/retention.ts";
 import { AudioStore } from "../services/audio-store.ts";
 import { SessionLifecycle } from "../services/session-lifecycle.ts";
+import { HeartbeatBuffer } from "../services/heartbeat-buffer.ts";
 import { RecordingRepository } from "../repositories/recording-repository.ts";
 import { RecordingService } from "../services/recording.ts";
 import { RecoveryTokens } from "../services/recovery-tokens.ts";
@@ -16,6 +17,7 @@ import { SessionFinisher } from "../services/session-finisher.ts";
 declare module "fastify" {
   interface FastifyInstance {
     eventLog: EventLog;
+    heartbeats: HeartbeatBuffer;
     audioStore: AudioStore;
     recordingRepository: RecordingRepository;
     recording: RecordingService;
@@ -40,7 +42,9 @@ export default fp<ServicesOptions>(
     const sessionRepository = new SessionRepository(fastify.db);
     const audioStore = new AudioStore(config.DATA_DIR);
     const recordingRepository = new RecordingRepository(fastify.db);
-    const lifecycle = new SessionLifecycle(sessionRepository, eventLog, clock, config.SESSION_TIMEOUT_MS);
+    const heartbeats = new HeartbeatBuffer(fastify.db, sessionRepository);
+    const lifecycle = new SessionLifecycle(sessionRepository, eventLog, heartbeats, clock, config.SESSION_TIMEOUT_MS);
+    fastify.decorate("heartbeats", heartbeats);
     const recording = new RecordingService(recordingRepository, lifecycle, eventLog, audioStore, clock);
     const recoveryTokens = new RecoveryTokens(recordingRepository, clock);
     fastify.decorate("eventLog", eventLog);
@@ -57,7 +61,7 @@ export default fp<ServicesOptions>(
     );
     fastify.decorate(
       "retention",
-      new RetentionJob(sessionRepository, recordingRepository, eventLog, audioStore, clock, config.RETENTION_HOURS),
+      new RetentionJob(sessionRepository, recordingRepository, lifecycle, heartbeats, eventLog, audioStore, clock, config.RETENTION_HOURS),
     );
   },
   { name: "services", dependencies: ["database"] },

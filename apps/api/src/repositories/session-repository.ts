@@ -23,6 +23,7 @@ export function toSession(row: SessionRow): Session {
 /** All SQL about sessions. Callers own transactions; every method is synchronous. */
 export class SessionRepository {
   private readonly findOwnedStatement;
+  private readonly findByIdStatement;
   private readonly touchHeartbeatStatement;
 
   constructor(private readonly db: Db) {
@@ -31,6 +32,7 @@ export class SessionRepository {
       .from(sessions)
       .where(and(eq(sessions.id, sql.placeholder("id")), eq(sessions.userId, sql.placeholder("userId"))))
       .prepare();
+    this.findByIdStatement = db.select().from(sessions).where(eq(sessions.id, sql.placeholder("id"))).prepare();
     this.touchHeartbeatStatement = db
       .update(sessions)
       .set({ lastHeartbeat: sql`max(coalesce(${sessions.lastHeartbeat}, 0), ${sql.placeholder("at")})` })
@@ -45,6 +47,10 @@ export class SessionRepository {
   /** The session if it exists and belongs to `userId`; another user's session is simply not found. */
   findOwned(userId: string, id: string): SessionRow | undefined {
     return this.findOwnedStatement.get({ id, userId });
+  }
+
+  findById(id: string): SessionRow | undefined {
+    return this.findByIdStatement.get({ id });
   }
 
   listForUser(userId: string): SessionRow[] {

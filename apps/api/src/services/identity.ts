@@ -15,9 +15,16 @@ export function generateToken(): string {
   return randomBytes(32).toString("base64url");
 }
 
-/** Anonymous device identities: one user per browser, recognised by its bearer token. */
+/** Token hashes resolved recently; every authenticated request looks one up. */
+const TOKEN_CACHE_LIMIT = 100_000;
+
+/**
+ * Anonymous device identities: one user per browser, recognised by its bearer token. A token
+ * never changes owner, so resolved tokens are cached; code that deletes a user must `forgetUser`.
+ */
 export class IdentityService {
   private readonly findUser;
+  private readonly cache = new Map<string, string>();
 
   constructor(
     private readonly db: Db,
@@ -44,6 +51,19 @@ export class IdentityService {
 
   /** The user a token belongs to, or null when the token is unknown. */
   userForToken(token: string): string | null {
-    return this.findUser.get({ tokenHash: hashToken(token) })?.userId ?? null;
+    const tokenHash = hashToken(token);
+    const cached = this.cache.get(tokenHash);
+    if (cached) return cached;
+    const userId = this.findUser.get({ tokenHash })?.userId ?? null;
+    if (userId) {
+      this.cache.set(tokenHash, userId);
+      if (this.cache.size > TOKEN_CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return userId;
+  }
+
+  /** Drops a deleted user's tokens from the cache. */
+  forgetUser(userId: string): void {
+    for (const [tokenHash, owner] of this.cache) if (owner === userId) this.cache.delete(tokenHash);
   }
 }

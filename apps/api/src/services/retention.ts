@@ -3,6 +3,8 @@ import type { Clock } from "../lib/clock.ts";
 import type { RecordingRepository } from "../repositories/recording-repository.ts";
 import type { SessionRepository } from "../repositories/session-repository.ts";
 import type { EventLog } from "./event-log.ts";
+import type { HeartbeatBuffer } from "./heartbeat-buffer.ts";
+import type { SessionLifecycle } from "./session-lifecycle.ts";
 import type { AudioStore } from "./audio-store.ts";
 
 export interface RetentionReport {
@@ -20,6 +22,8 @@ export class RetentionJob {
   constructor(
     private readonly repository: SessionRepository,
     private readonly recordings: RecordingRepository,
+    private readonly lifecycle: SessionLifecycle,
+    private readonly heartbeats: HeartbeatBuffer,
     private readonly eventLog: EventLog,
     private readonly store: AudioStore,
     private readonly clock: Clock,
@@ -29,6 +33,8 @@ export class RetentionJob {
 
   async run(): Promise<RetentionReport> {
     const report: RetentionReport = { sessions: 0, recoveryTokens: 0, directories: 0 };
+    // A session kept alive only by buffered heartbeats is not idle.
+    await this.heartbeats.flush();
     const now = this.clock.now().getTime();
     const cutoff = now - this.retentionHours * 3_600_000;
 
@@ -37,7 +43,9 @@ export class RetentionJob {
       if (batch.length === 0) break;
       // Rows go first, in one transaction with their events; then the files, which nothing references any more.
       this.eventLog.transaction((record) => {
-        report.sessions += this.repository.deleteByIds(batch.map((row) => row.id));
+        const ids = batch.map((row) => row.id);
+        report.sessions += this.repository.deleteByIds(ids);
+        this.lifecycle.forget(ids);
         for (const row of batch) record(row.userId, { type: "session.deleted", sessionId: row.id });
       });
       for (const row of batch) {

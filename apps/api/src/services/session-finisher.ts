@@ -54,7 +54,6 @@ export class SessionFinisher {
   ) {}
 
   async finish(userId: string, sessionId: string, body: FinishBody): Promise<FinishResponse> {
-    this.lifecycle.flushHeartbeats();
     this.recording.requireWritable(userId, sessionId); // 404 / 409 completed / 409 already finishing
     this.recording.finishing.add(sessionId);
     try {

@@ -1,25 +1,34 @@
-import type { CreateSessionBody, KeepaliveResponse, Session } from "@tidemark/shared";
+import type { CreateSessionBody, KeepaliveResponse, Session, SessionStatus } from "@tidemark/shared";
 import { badRequest, conflict, notFound } from "../lib/http-errors.ts";
 import type { Clock } from "../lib/clock.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { toSession, type SessionRepository, type SessionRow } from "../repositories/session-repository.ts";
 import type { EventLog, EventRecorder } from "./event-log.ts";
+import type { HeartbeatBuffer } from "./heartbeat-buffer.ts";
+
+/** Sessions whose owner and status are kept in memory for the keepalive path (~100 bytes each). */
+const OWNERSHIP_CACHE_LIMIT = 250_000;
+
+interface Ownership {
+  userId: string;
+  status: SessionStatus;
+}
 
 /**
  * The session state machine: active → (no keepalive for the timeout) → incomplete → (resume) →
  * active → (finish) → completed. Every state change is one transaction that also records an event.
  *
- * Keepalives are the hot path (one every 7 s per working client), so they are answered from a
- * read and buffered in memory; the buffer is written in one transaction per flush and always
- * before anything reads or changes sessions. A crash loses at most one flush interval of
- * heartbeats, which can only make a session look idle slightly earlier — never lose user data.
+ * The keepalive path touches no database: the owner and status of a session come from a cache
+ * that this class keeps current (it makes every status change), and the heartbeat goes into a
+ * buffer written in batches.
  */
 export class SessionLifecycle {
-  private readonly pendingHeartbeats = new Map<string, number>();
+  private readonly ownership = new Map<string, Ownership>();
 
   constructor(
     private readonly repository: SessionRepository,
     private readonly eventLog: EventLog,
+    private readonly heartbeats: HeartbeatBuffer,
     private readonly clock: Clock,
     private readonly timeoutMs: number,
   ) {}
@@ -39,43 +48,39 @@ export class SessionLifecycle {
       completedAt: null,
     };
     return this.eventLog.transaction((record) => {
-      const session = toSession(this.repository.insert(row));
+      const session = this.remember(this.repository.insert(row));
       record(userId, { type: "session.created", session });
       return session;
     });
   }
 
   list(userId: string): Session[] {
-    this.flushHeartbeats();
-    return this.repository.listForUser(userId).map(toSession);
+    return this.repository.listForUser(userId).map((row) => this.view(row));
   }
 
   get(userId: string, id: string): Session {
-    this.flushHeartbeats();
-    return toSession(this.requireOwned(userId, id));
+    return this.view(this.requireOwned(userId, id));
   }
 
   keepalive(userId: string, id: string): KeepaliveResponse {
-    const row = this.requireOwned(userId, id);
-    if (row.status !== "active") {
-      throw badRequest(`Session is ${row.status}; only an active session accepts keepalives`);
+    const owner = this.ownerOf(id);
+    if (!owner || owner.userId !== userId) throw notFound("Session not found");
+    if (owner.status !== "active") {
+      throw badRequest(`Session is ${owner.status}; only an active session accepts keepalives`);
     }
     const now = this.clock.now().getTime();
-    this.pendingHeartbeats.set(id, now);
-    return { status: row.status, lastHeartbeat: new Date(now).toISOString() };
+    this.heartbeats.record(id, now);
+    return { status: owner.status, lastHeartbeat: new Date(now).toISOString() };
   }
 
   resume(userId: string, id: string): Session {
-    this.flushHeartbeats();
     return this.eventLog.transaction((record) => {
       const row = this.requireOwned(userId, id);
       if (row.status === "completed") throw conflict("Session is completed and cannot be resumed");
       // Resuming an active session is a harmless retry: answer with it unchanged.
-      if (row.status === "active") return toSession(row);
+      if (row.status === "active") return this.view(row);
       const now = this.clock.now().getTime();
-      const session = toSession(
-        this.repository.update(id, { status: "active", updatedAt: now, lastHeartbeat: now }),
-      );
+      const session = this.remember(this.repository.update(id, { status: "active", updatedAt: now, lastHeartbeat: now }));
       record(userId, { type: "session.status_changed", from: row.status, session });
       return session;
     });
@@ -88,34 +93,36 @@ export class SessionLifecycle {
   completeWithin(record: EventRecorder, row: SessionRow): Session {
     if (row.status === "completed") throw conflict("Session is already completed");
     const now = this.clock.now().getTime();
-    const session = toSession(this.repository.update(row.id, { status: "completed", updatedAt: now, completedAt: now }));
-    this.pendingHeartbeats.delete(row.id);
+    const lastHeartbeat = Math.max(row.lastHeartbeat ?? 0, this.heartbeats.latest(row.id) ?? 0) || null;
+    const session = this.remember(
+      this.repository.update(row.id, { status: "completed", updatedAt: now, completedAt: now, lastHeartbeat }),
+    );
     record(row.userId, { type: "session.status_changed", from: row.status, session });
     return session;
   }
 
   /** Marks every active session without a keepalive for the timeout as incomplete. */
   markTimedOutSessions(): number {
-    this.flushHeartbeats();
     const now = this.clock.now().getTime();
+    const cutoff = now - this.timeoutMs;
     return this.eventLog.transaction((record) => {
-      const overdue = this.repository.findOverdue(now - this.timeoutMs);
+      const overdue = this.repository
+        .findOverdue(cutoff)
+        .filter((row) => (this.heartbeats.latest(row.id) ?? 0) < cutoff);
       for (const row of overdue) {
-        const session = toSession(this.repository.update(row.id, { status: "incomplete", updatedAt: now }));
+        const session = this.remember(this.repository.update(row.id, { status: "incomplete", updatedAt: now }));
         record(row.userId, { type: "session.status_changed", from: "active", session });
       }
       return overdue.length;
     });
   }
 
-  /** Writes buffered keepalives in one transaction. Cheap when there are none. */
-  flushHeartbeats(): void {
-    if (this.pendingHeartbeats.size === 0) return;
-    const pending = [...this.pendingHeartbeats];
-    this.pendingHeartbeats.clear();
-    this.eventLog.transaction(() => {
-      for (const [id, at] of pending) this.repository.touchHeartbeat(id, at);
-    });
+  /** Drops deleted sessions from memory (the retention job deletes rows). */
+  forget(ids: string[]): void {
+    for (const id of ids) {
+      this.ownership.delete(id);
+      this.heartbeats.forget(id);
+    }
   }
 
   /** The caller's session; another user's session is answered exactly like a missing one. */
@@ -123,5 +130,38 @@ export class SessionLifecycle {
     const row = this.repository.findOwned(userId, id);
     if (!row) throw notFound("Session not found");
     return row;
+  }
+
+  /** The session as clients see it: with any heartbeat still waiting in the buffer. */
+  private view(row: SessionRow): Session {
+    const pending = row.status === "active" ? this.heartbeats.latest(row.id) : undefined;
+    const lastHeartbeat = pending !== undefined && pending > (row.lastHeartbeat ?? 0) ? pending : row.lastHeartbeat;
+    return toSession({ ...row, lastHeartbeat });
+  }
+
+  /** Caches a row's owner and status after a write, and returns it as clients see it. */
+  private remember(row: SessionRow): Session {
+    if (row.status !== "active") this.heartbeats.forget(row.id);
+    this.cacheOwnership(row.id, { userId: row.userId, status: row.status });
+    return this.view(row);
+  }
+
+  private ownerOf(id: string): Ownership | undefined {
+    const cached = this.ownership.get(id);
+    if (cached) return cached;
+    const row = this.repository.findById(id);
+    if (!row) return undefined;
+    const owner = { userId: row.userId, status: row.status };
+    this.cacheOwnership(id, owner);
+    return owner;
+  }
+
+  private cacheOwnership(id: string, owner: Ownership): void {
+    this.ownership.delete(id); // re-insert so the map's order is least recently written first
+    this.ownership.set(id, owner);
+    if (this.ownership.size > OWNERSHIP_CACHE_LIMIT) {
+      const oldest = this.ownership.keys().next().value;
+      if (oldest !== undefined) this.ownership.delete(oldest);
+    }
   }
 }
