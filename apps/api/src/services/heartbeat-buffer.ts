@@ -57,9 +57,18 @@ export class HeartbeatBuffer {
       batch.push(entry);
     }
     if (batch.length === 0) return;
-    this.db.transaction(() => {
-      for (const [id, at] of batch) this.repository.touchHeartbeat(id, at);
-    });
+    // Heartbeats are not user data: their commit need not wait for an fsync (a process crash
+    // still loses nothing, as the WAL is in the OS; a power cut may lose a few seconds of them).
+    // The next ordinary commit syncs them along with itself.
+    const sqlite = this.db.$client;
+    sqlite.pragma("synchronous = NORMAL");
+    try {
+      this.db.transaction(() => {
+        for (const [id, at] of batch) this.repository.touchHeartbeat(id, at);
+      });
+    } finally {
+      sqlite.pragma("synchronous = FULL");
+    }
     // A newer keepalive that arrived meanwhile stays pending.
     for (const [id, at] of batch) if (this.pending.get(id) === at) this.pending.delete(id);
   }
