@@ -1,7 +1,10 @@
 import { CreateSessionForm } from "./components/CreateSessionForm.tsx";
 import { ErrorAlert } from "./components/ErrorAlert.tsx";
 import { LiveIndicator } from "./components/LiveIndicator.tsx";
-import { SessionList } from "./components/SessionList.tsx";
+import { OfflineBanner } from "./components/OfflineBanner.tsx";
+import { Recorder } from "./components/Recorder.tsx";
+import { RecoveryBanner } from "./components/RecoveryBanner.tsx";
+import { SessionHistory } from "./components/SessionHistory.tsx";
 
 export function App() {
   return (
@@ -11,9 +14,12 @@ export function App() {
         <LiveIndicator />
       </header>
       <main className="app-main">
+        <OfflineBanner />
         <ErrorAlert />
+        <RecoveryBanner />
+        <Recorder />
+        <SessionHistory />
         <CreateSessionForm />
-        <SessionList />
       </main>
     </div>
   );

@@ -1,11 +1,13 @@
 import { EventClient, fullJitterDelay, type SessionApi } from "@tidemark/client";
-import type { AppStore } from "./store/index.ts";
+import type { AppStore } from "./store/app-store.ts";
 
 export interface LiveSessionsOptions {
   store: AppStore;
   api: SessionApi;
   /** Absolute ws: or wss: URL of `/api/ws`. */
   eventStreamUrl: string;
+  /** Called once the device cookie exists, so other requests (uploads, recovery) can begin. */
+  onDeviceReady?: () => void;
 }
 
 const DEVICE_RETRY = { baseMs: 1_000, maxMs: 30_000 };
@@ -15,7 +17,7 @@ const DEVICE_RETRY = { baseMs: 1_000, maxMs: 30_000 };
  * event stream. If the server cannot be reached at start, it keeps trying, since a page opened
  * while the server restarts should recover by itself. Returns a function that stops it all.
  */
-export function startLiveSessions({ store, api, eventStreamUrl }: LiveSessionsOptions): () => void {
+export function startLiveSessions({ store, api, eventStreamUrl, onDeviceReady }: LiveSessionsOptions): () => void {
   const events = new EventClient({ url: eventStreamUrl });
   events.onEvent((event) => store.getState().applyEvent(event));
   // Asked when events may have been missed: the list is refetched rather than patched.
@@ -40,6 +42,7 @@ export function startLiveSessions({ store, api, eventStreamUrl }: LiveSessionsOp
     }
     if (stopped) return;
     if (attempt > 0) store.getState().dismissError();
+    onDeviceReady?.();
     events.connect();
     await store.getState().load();
   }

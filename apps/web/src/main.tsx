@@ -4,12 +4,21 @@ import { App } from "./App.tsx";
 import { api } from "./api.ts";
 import { eventStreamUrl } from "./event-stream-url.ts";
 import { startLiveSessions } from "./live-sessions.ts";
+import { recordingRuntime } from "./recording/recording-runtime.ts";
+import { startRecordingRuntime } from "./recording/start-recording-runtime.ts";
 import { useStore } from "./store/index.ts";
 import "./styles.css";
 
 // Started beside the store, not inside a component, so React's re-renders and StrictMode's
-// double effects cannot open a second event stream.
-startLiveSessions({ store: useStore, api, eventStreamUrl: eventStreamUrl(window.location) });
+// double effects cannot open a second event stream or a second uploader. Recovery detection
+// on this device starts first: it needs no network.
+const recording = startRecordingRuntime({ store: useStore, runtime: recordingRuntime });
+startLiveSessions({
+  store: useStore,
+  api,
+  eventStreamUrl: eventStreamUrl(window.location),
+  onDeviceReady: () => recording.deviceReady(),
+});
 
 const container = document.getElementById("root");
 if (!container) throw new Error("The page has no #root element to render into.");

@@ -16,7 +16,7 @@ export function CreateSessionForm() {
 
   return (
     <form className="create-form" onSubmit={handleSubmit} data-testid="create-session-form">
-      <h2 className="section-title">New session</h2>
+      <h2 className="section-title">Create an empty session</h2>
       <div className="create-form-fields">
         <label className="field">
           <span className="field-label">Kind</span>

@@ -1,7 +1,8 @@
 import { useStore } from "../store/index.ts";
 import { SessionItem } from "./SessionItem.tsx";
 
-export function SessionList() {
+/** Every session of this device's user, live from the event stream, newest first. */
+export function SessionHistory() {
   const sessions = useStore((s) => s.sessions);
   const loaded = useStore((s) => s.loaded);
   const loading = useStore((s) => s.loading);
@@ -9,7 +10,7 @@ export function SessionList() {
   return (
     <section className="sessions" aria-labelledby="sessions-heading">
       <h2 id="sessions-heading" className="section-title">
-        Sessions
+        Session history
       </h2>
       {!loaded ? (
         <p className="sessions-placeholder" data-testid="session-list-loading">
@@ -17,7 +18,7 @@ export function SessionList() {
         </p>
       ) : sessions.length === 0 ? (
         <p className="sessions-placeholder" data-testid="session-list-empty">
-          No sessions yet. Create one above.
+          No sessions yet. Record one above.
         </p>
       ) : (
         <ul className="session-list" data-testid="session-list">

@@ -1,5 +1,8 @@
 import type { Session, SessionKind } from "@tidemark/shared";
+import { useState } from "react";
+import { isRecorderBusy, isRecorderOn } from "../recording/recorder-phases.ts";
 import { useStore } from "../store/index.ts";
+import { SessionDetails } from "./SessionDetails.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Timestamp } from "./Timestamp.tsx";
 
@@ -9,9 +12,18 @@ const KIND_LABELS: Record<SessionKind, string> = {
 };
 
 export function SessionItem({ session }: { session: Session }) {
+  const [expanded, setExpanded] = useState(false);
   const busy = useStore((s) => s.busySessionIds.includes(session.id));
+  const recorderBusy = useStore((s) => isRecorderBusy(s.recorder.phase));
+  const inRecorder = useStore((s) => isRecorderOn(s.recorder.phase, s.recorder.sessionId, session.id));
   const resume = useStore((s) => s.resume);
   const finish = useStore((s) => s.finish);
+  const resumeRecording = useStore((s) => s.resumeRecording);
+  const completeRecording = useStore((s) => s.completeRecording);
+  const isRecording = session.kind === "recording";
+  // A recording session is resumed and finished through the recorder, which owns its audio.
+  const actionsDisabled = busy || (isRecording && recorderBusy);
+  const detailsId = `session-details-${session.id}`;
 
   return (
     <li className="session" data-testid="session-item" data-session-id={session.id} data-status={session.status}>
@@ -47,30 +59,43 @@ export function SessionItem({ session }: { session: Session }) {
           </div>
         )}
       </dl>
-      {session.status !== "completed" && (
-        <div className="session-actions">
-          {session.status === "incomplete" && (
+      <div className="session-actions">
+        <button
+          type="button"
+          className="button button-quiet"
+          aria-expanded={expanded}
+          aria-controls={detailsId}
+          onClick={() => setExpanded((open) => !open)}
+          data-testid="session-details-toggle"
+        >
+          {expanded ? "Hide details" : "Details"}
+        </button>
+        {session.status !== "completed" && !inRecorder && (
+          <>
+            {session.status === "incomplete" && (
+              <button
+                type="button"
+                className="button button-primary"
+                disabled={actionsDisabled}
+                onClick={() => void (isRecording ? resumeRecording(session.id) : resume(session.id))}
+                data-testid="resume-session"
+              >
+                Resume
+              </button>
+            )}
             <button
               type="button"
-              className="button button-primary"
-              disabled={busy}
-              onClick={() => void resume(session.id)}
-              data-testid="resume-session"
+              className="button"
+              disabled={actionsDisabled}
+              onClick={() => void (isRecording ? completeRecording(session.id) : finish(session.id))}
+              data-testid="finish-session"
             >
-              Resume
+              Mark complete
             </button>
-          )}
-          <button
-            type="button"
-            className="button"
-            disabled={busy}
-            onClick={() => void finish(session.id)}
-            data-testid="finish-session"
-          >
-            Mark complete
-          </button>
-        </div>
-      )}
+          </>
+        )}
+      </div>
+      {expanded && <SessionDetails session={session} id={detailsId} />}
     </li>
   );
 }

@@ -1,6 +1,6 @@
 import type { EventClientStatus } from "@tidemark/client";
 import type { StateCreator } from "zustand";
-import type { AppState } from "./index.ts";
+import type { AppState } from "./app-store.ts";
 
 export interface ConnectionSlice {
   /** State of the live event stream, so the page can say whether the list is live. */

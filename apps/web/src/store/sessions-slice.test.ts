@@ -1,7 +1,7 @@
-import { ApiError, type SessionApi } from "@tidemark/client";
+import { ApiError, type RecordingApi } from "@tidemark/client";
 import type { Session, SessionStatus, TidemarkEvent } from "@tidemark/shared";
 import { describe, expect, it } from "vitest";
-import { createAppStore } from "./index.ts";
+import { createTestStore, fakeApi as fakeRecordingApi } from "./test-store.ts";
 
 let nextEventId = 1;
 
@@ -54,21 +54,14 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-function unexpected(name: string) {
-  return () => Promise.reject(new Error(`The test did not expect a call to ${name}.`));
+/** An api whose every method fails unless the test provides it. */
+function fakeApi(overrides: Partial<RecordingApi> = {}): RecordingApi {
+  return fakeRecordingApi(overrides);
 }
 
-/** An api whose every method fails unless the test provides it. */
-function fakeApi(overrides: Partial<SessionApi> = {}): SessionApi {
-  return {
-    ensureDevice: unexpected("ensureDevice"),
-    listSessions: unexpected("listSessions"),
-    createSession: unexpected("createSession"),
-    resumeSession: unexpected("resumeSession"),
-    finishSession: unexpected("finishSession"),
-    keepalive: unexpected("keepalive"),
-    ...overrides,
-  };
+/** A store over the given api, everything else faked. */
+function createAppStore({ api }: { api: RecordingApi }) {
+  return createTestStore({ api }).store;
 }
 
 const titles = (sessions: Session[]) => sessions.map((s) => s.title);

@@ -1,7 +1,7 @@
 import type { ServerMessage, Session, SessionKind } from "@tidemark/shared";
 import type { StateCreator } from "zustand";
 import { messageOf } from "../error-message.ts";
-import type { AppState, StoreDependencies } from "./index.ts";
+import type { AppState, StoreDependencies } from "./app-store.ts";
 import { applyEventToSessions, sortNewestFirst, upsertSession } from "./session-list.ts";
 
 export interface SessionsSlice {

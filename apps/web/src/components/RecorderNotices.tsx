@@ -1,0 +1,183 @@
+import { formatDuration } from "../format-audio.ts";
+import { useStore } from "../store/index.ts";
+
+/**
+ * What the recorder needs the user to know or decide: another tab has the session, an input
+ * stopped, finishing is under way or failed, or chunks are missing.
+ */
+export function RecorderNotices() {
+  const phase = useStore((s) => s.recorder.phase);
+  const haltReason = useStore((s) => s.recorder.haltReason);
+  const lockedAction = useStore((s) => s.recorder.lockedAction);
+
+  if (phase === "locked") {
+    return (
+      <div className="notice notice-warning" role="status" data-testid="recording-locked" data-reason="busy">
+        <p>This session is being recorded in another tab.</p>
+        <div className="notice-actions">
+          <TakeOverButton label={lockedAction === "finish" ? "Take over and finish" : "Take over"} />
+          <DismissButton />
+        </div>
+      </div>
+    );
+  }
+  if (phase === "halted" && haltReason === "taken-over") {
+    return (
+      <div className="notice notice-warning" role="status" data-testid="recording-locked" data-reason="taken-over">
+        <p>Another tab took over this recording. Everything recorded here is saved; this tab stopped capturing.</p>
+        <div className="notice-actions">
+          <TakeOverButton label="Take it back" />
+          <DismissButton />
+        </div>
+      </div>
+    );
+  }
+  if (phase === "halted") return <InputEndedNotice />;
+  if (phase === "finishing") return <FinishingNotice />;
+  if (phase === "finish-failed") return <FinishFailedNotice />;
+  if (phase === "confirm-gaps") return <GapsDialog />;
+  return null;
+}
+
+function TakeOverButton({ label }: { label: string }) {
+  const takeOver = useStore((s) => s.takeOver);
+  return (
+    <button type="button" className="button button-primary" onClick={() => void takeOver()} data-testid="take-over">
+      {label}
+    </button>
+  );
+}
+
+function DismissButton() {
+  const dismiss = useStore((s) => s.dismissRecorder);
+  return (
+    <button type="button" className="button button-quiet" onClick={dismiss}>
+      Dismiss
+    </button>
+  );
+}
+
+function InputEndedNotice() {
+  const sessionId = useStore((s) => s.recorder.sessionId);
+  const resume = useStore((s) => s.resumeRecording);
+  const complete = useStore((s) => s.completeRecording);
+  const dismiss = useStore((s) => s.dismissRecorder);
+  if (sessionId === null) return null;
+  return (
+    <div className="notice notice-warning" role="status" data-testid="input-ended">
+      <p>The input stopped delivering audio (unplugged, or sharing ended). Everything recorded is saved.</p>
+      <div className="notice-actions">
+        <button
+          type="button"
+          className="button button-primary"
+          onClick={() => {
+            dismiss();
+            void resume(sessionId);
+          }}
+        >
+          Resume recording
+        </button>
+        <button
+          type="button"
+          className="button"
+          onClick={() => {
+            dismiss();
+            void complete(sessionId);
+          }}
+        >
+          Finish
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function FinishingNotice() {
+  const behind = useStore((s) => s.recorder.localSeconds - s.recorder.serverSeconds);
+  const finishInBackground = useStore((s) => s.finishInBackground);
+  return (
+    <div className="notice" role="status" data-testid="recorder-finishing">
+      <p>
+        {behind >= 1
+          ? `Finishing — uploading the last ${formatDuration(behind)} from this device…`
+          : "Finishing — assembling the files on the server…"}
+      </p>
+      {behind >= 1 && (
+        <div className="notice-actions">
+          <button type="button" className="button" onClick={finishInBackground} data-testid="finish-in-background">
+            Finish in the background
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function FinishFailedNotice() {
+  const retry = useStore((s) => s.retryFinish);
+  const keepOpen = useStore((s) => s.keepSessionOpen);
+  return (
+    <div className="notice notice-warning" role="status" data-testid="finish-failed">
+      <p>The session could not be finished yet. The audio is safe on this device and on the server so far.</p>
+      <div className="notice-actions">
+        <button type="button" className="button button-primary" onClick={() => void retry()} data-testid="retry-finish">
+          Try again
+        </button>
+        <button type="button" className="button" onClick={keepOpen}>
+          Finish later
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** Asked when the server lacks chunks this device does not have either: only the user may accept a loss. */
+function GapsDialog() {
+  const missing = useStore((s) => s.recorder.missing);
+  const accept = useStore((s) => s.acceptGaps);
+  const keepOpen = useStore((s) => s.keepSessionOpen);
+  const entries = Object.entries(missing ?? {}).filter(([, seqs]) => seqs.length > 0);
+  const totalSeconds = entries.reduce((sum, [, seqs]) => sum + seqs.length, 0);
+
+  return (
+    <div className="notice notice-danger" role="alertdialog" aria-labelledby="gaps-title" data-testid="gaps-dialog">
+      <p id="gaps-title">
+        <strong>About {totalSeconds} s of audio is missing</strong> on the server, and this device has no copy of it.
+      </p>
+      <ul className="gaps-list">
+        {entries.map(([track, seqs]) => (
+          <li key={track}>
+            Track {Number(track) + 1}: {seqs.length} second{seqs.length === 1 ? "" : "s"} (chunks {summarizeSeqs(seqs)})
+          </li>
+        ))}
+      </ul>
+      <p>Finish without them (the files will skip those moments), or keep the session open in case another device still has them.</p>
+      <div className="notice-actions">
+        <button type="button" className="button button-danger" onClick={() => void accept()} data-testid="gaps-accept">
+          Accept the loss and finish
+        </button>
+        <button type="button" className="button" onClick={keepOpen} data-testid="gaps-keep-open">
+          Keep the session open
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** `[3, 4, 5, 9]` → "3–5, 9". */
+function summarizeSeqs(seqs: number[]): string {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  let start = sorted[0];
+  let end = start;
+  for (const seq of sorted.slice(1).concat(Number.NaN)) {
+    if (end !== undefined && seq === end + 1) {
+      end = seq;
+      continue;
+    }
+    if (start !== undefined) ranges.push(start === end ? `${start}` : `${start}–${end}`);
+    start = seq;
+    end = seq;
+  }
+  return ranges.join(", ");
+}

@@ -1,0 +1,115 @@
+import type { AppStore } from "../store/app-store.ts";
+import type { RecordingRuntime } from "./recording-runtime.ts";
+
+/** How often the storage estimate is refreshed (it grows about 6 MB a minute per track while recording). */
+const STORAGE_REFRESH_MS = 10_000;
+/** How often the banner looks for sessions another tab is recording. */
+const LOCKS_REFRESH_MS = 2_000;
+/** At most this often, the recovery banner is refreshed while leftovers upload. */
+const RECOVERY_REFRESH_MS = 1_500;
+
+export interface RecordingRuntimeHandle {
+  /** The device cookie exists: uploads and the server's side of recovery can start. */
+  deviceReady(): void;
+  stop(): void;
+}
+
+/**
+ * Connects the recording engine to the store and the browser, beside the store rather than in
+ * components. Recovery detection on this device runs first, before any network request, so a
+ * recovery banner appears even while the server is unreachable.
+ */
+export function startRecordingRuntime({ store, runtime }: { store: AppStore; runtime: RecordingRuntime }): RecordingRuntimeHandle {
+  const state = () => store.getState();
+  void state().detectLocalRecovery();
+  // Another tab may be recording a session this tab's banner lists; locks come and go.
+  void state().refreshSessionsBeingRecorded();
+  const locksTimer = setInterval(() => void state().refreshSessionsBeingRecorded(), LOCKS_REFRESH_MS);
+
+  const cleanups: Array<() => void> = [() => clearInterval(locksTimer)];
+  cleanups.push(runtime.uploader.onStatus((status, detail) => state().setUploaderStatus(status, detail)));
+  // Leftovers of an interrupted session upload in the background; the banner's numbers follow.
+  let recoveryRefresh: ReturnType<typeof setTimeout> | undefined;
+  cleanups.push(
+    runtime.uploader.onProgress((progress) => {
+      state().applyUploadProgress(progress);
+      const listed = state().recoverable.some((session) => session.sessionId === progress.sessionId);
+      if (!listed || recoveryRefresh !== undefined) return;
+      recoveryRefresh = setTimeout(() => {
+        recoveryRefresh = undefined;
+        void state().detectServerRecovery();
+      }, RECOVERY_REFRESH_MS);
+    }),
+  );
+  cleanups.push(() => clearTimeout(recoveryRefresh));
+
+  const updateOnline = () => state().setOnline(navigator.onLine);
+  window.addEventListener("online", updateOnline);
+  window.addEventListener("offline", updateOnline);
+  cleanups.push(() => {
+    window.removeEventListener("online", updateOnline);
+    window.removeEventListener("offline", updateOnline);
+  });
+
+  const refreshInputs = () => void state().refreshAudioInputs();
+  navigator.mediaDevices?.addEventListener("devicechange", refreshInputs);
+  cleanups.push(() => navigator.mediaDevices?.removeEventListener("devicechange", refreshInputs));
+  refreshInputs();
+
+  void state().refreshStorage();
+  // Also right when a recording starts or ends, when the number matters most.
+  let lastPhase = state().recorder.phase;
+  cleanups.push(
+    store.subscribe(({ recorder }) => {
+      if (recorder.phase === lastPhase) return;
+      lastPhase = recorder.phase;
+      if (recorder.phase === "recording" || recorder.phase === "finished") void state().refreshStorage();
+    }),
+  );
+  const storageTimer = setInterval(() => void state().refreshStorage(), STORAGE_REFRESH_MS);
+  cleanups.push(() => clearInterval(storageTimer));
+
+  // Leaving with audio that only this device holds is safe (it resumes on return), but the
+  // user should know the server does not have it yet.
+  const warnBeforeUnload = (event: BeforeUnloadEvent) => {
+    if (!state().hasUnsavedAudio()) return;
+    event.preventDefault();
+    event.returnValue = "";
+  };
+  window.addEventListener("beforeunload", warnBeforeUnload);
+  cleanups.push(() => window.removeEventListener("beforeunload", warnBeforeUnload));
+
+  cleanups.push(exposeRecordingPositions(store));
+
+  let started = false;
+  return {
+    deviceReady() {
+      if (started) return;
+      started = true;
+      runtime.uploader.start();
+      void state().detectServerRecovery();
+    },
+    stop() {
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      void runtime.uploader.stop();
+    },
+  };
+}
+
+/**
+ * `window.__tidemark`: a read-only view of the current recording's positions, so end-to-end
+ * tests (and a curious user in the console) can read them without parsing the page.
+ */
+function exposeRecordingPositions(store: AppStore): () => void {
+  Object.defineProperty(window, "__tidemark", {
+    configurable: true,
+    enumerable: false,
+    get() {
+      const { sessionId, localSeconds, serverSeconds } = store.getState().recorder;
+      return Object.freeze({ sessionId, localSeconds, serverSeconds });
+    },
+  });
+  return () => {
+    delete (window as { __tidemark?: unknown }).__tidemark;
+  };
+}

@@ -1,0 +1,205 @@
+import type { UploadProgress, UploaderStatus } from "@tidemark/client";
+import type { TrackNumber } from "@tidemark/shared";
+import type { StateCreator } from "zustand";
+import { DEFAULT_MICROPHONE, type AudioInputDevice, type AudioSourceChoice } from "../audio/media-sources.ts";
+import type { AudioLevel } from "../audio/pcm.ts";
+import { messageOf } from "../error-message.ts";
+import type { RecorderController } from "../recording/recorder-controller.ts";
+import type { RecorderSnapshot } from "../recording/recorder-snapshot.ts";
+import type { TrackSources } from "../recording/track-plan.ts";
+import type { AppState, StoreDependencies } from "./app-store.ts";
+
+/** The controller surface the store drives; tests pass a fake. */
+export type RecorderPort = Pick<
+  RecorderController,
+  | "getSnapshot"
+  | "subscribe"
+  | "onLevel"
+  | "hasUnsavedWork"
+  | "start"
+  | "resume"
+  | "stop"
+  | "markComplete"
+  | "acceptGaps"
+  | "retryFinish"
+  | "keepSessionOpen"
+  | "finishInBackground"
+  | "takeOver"
+  | "dismiss"
+>;
+
+export interface StorageUsage {
+  usageBytes: number;
+  quotaBytes: number;
+}
+
+/** The browser facts the recorder shows (inputs, storage, network); tests pass a fake. */
+export interface RecorderEnvironment {
+  listAudioInputs(): Promise<AudioInputDevice[]>;
+  canCaptureDisplayAudio(): boolean;
+  estimateStorage(): Promise<StorageUsage | null>;
+  isOnline(): boolean;
+  /** Sessions whose recording lock some tab of this browser holds (this one included). */
+  sessionsBeingRecorded(): Promise<string[]>;
+}
+
+const SILENCE: AudioLevel = { peak: 0, rms: 0 };
+
+export interface RecorderSlice {
+  /** The controller's state, mirrored. */
+  recorder: RecorderSnapshot;
+  levels: Readonly<Record<TrackNumber, AudioLevel>>;
+
+  recorderTitle: string;
+  /** Picked input per track; track 1 records only while `secondTrackEnabled`. */
+  inputs: Readonly<Record<TrackNumber, AudioSourceChoice>>;
+  secondTrackEnabled: boolean;
+  audioInputs: AudioInputDevice[];
+  displayAudioAvailable: boolean;
+  storage: StorageUsage | null;
+  online: boolean;
+  uploaderStatus: UploaderStatus;
+  uploaderDetail: string | null;
+  /** Chunks on this device not yet acknowledged by the server, per `sessionId/track`. */
+  pendingUploads: Readonly<Record<string, number>>;
+
+  setRecorderTitle: (title: string) => void;
+  setTrackInput: (track: TrackNumber, choice: AudioSourceChoice) => void;
+  setSecondTrackEnabled: (enabled: boolean) => void;
+  refreshAudioInputs: () => Promise<void>;
+  refreshStorage: () => Promise<void>;
+  setOnline: (online: boolean) => void;
+  setUploaderStatus: (status: UploaderStatus, detail?: string) => void;
+  applyUploadProgress: (progress: UploadProgress) => void;
+
+  startRecording: () => Promise<void>;
+  stopRecording: () => Promise<void>;
+  /** Continues recording an interrupted session (recovery banner, session history). */
+  resumeRecording: (sessionId: string) => Promise<void>;
+  /** Uploads what this device still holds of a session, then finishes it. */
+  completeRecording: (sessionId: string) => Promise<void>;
+  acceptGaps: () => Promise<void>;
+  retryFinish: () => Promise<void>;
+  keepSessionOpen: () => void;
+  finishInBackground: () => void;
+  takeOver: () => Promise<void>;
+  dismissRecorder: () => void;
+  /** Something is not on the server yet, or a recording runs: leaving the page now risks audio. */
+  hasUnsavedAudio: () => boolean;
+}
+
+export function createRecorderSlice({
+  recorder,
+  environment,
+}: StoreDependencies): StateCreator<AppState, [], [], RecorderSlice> {
+  return (set, get) => {
+    recorder.subscribe((snapshot) => {
+      set((state) => ({
+        recorder: snapshot,
+        levels: isCapturing(snapshot) ? state.levels : { 0: SILENCE, 1: SILENCE },
+        // A session the recorder finished needs no recovery any more.
+        recoverable:
+          snapshot.phase === "finished" && snapshot.sessionId !== null
+            ? state.recoverable.filter((session) => session.sessionId !== snapshot.sessionId)
+            : state.recoverable,
+      }));
+    });
+    recorder.onLevel((track, level) => set((state) => ({ levels: { ...state.levels, [track]: level } })));
+
+    function sources(): TrackSources {
+      const { inputs, secondTrackEnabled } = get();
+      return { 0: inputs[0], 1: secondTrackEnabled ? inputs[1] : null };
+    }
+
+    /** The controller reports its own failures in its snapshot; anything else thrown lands there too. */
+    async function guarded(action: () => Promise<void>): Promise<void> {
+      try {
+        await action();
+      } catch (error) {
+        set((state) => ({ recorder: { ...state.recorder, error: messageOf(error) } }));
+      }
+    }
+
+    return {
+      recorder: recorder.getSnapshot(),
+      levels: { 0: SILENCE, 1: SILENCE },
+      recorderTitle: "",
+      inputs: { 0: DEFAULT_MICROPHONE, 1: DEFAULT_MICROPHONE },
+      secondTrackEnabled: false,
+      audioInputs: [],
+      displayAudioAvailable: environment.canCaptureDisplayAudio(),
+      storage: null,
+      online: environment.isOnline(),
+      uploaderStatus: "idle",
+      uploaderDetail: null,
+      pendingUploads: {},
+
+      setRecorderTitle: (recorderTitle) => set({ recorderTitle }),
+      setTrackInput: (track, choice) => set((state) => ({ inputs: { ...state.inputs, [track]: choice } })),
+      setSecondTrackEnabled: (secondTrackEnabled) => set({ secondTrackEnabled }),
+
+      async refreshAudioInputs() {
+        try {
+          set({ audioInputs: await environment.listAudioInputs() });
+        } catch {
+          // Without a device list the pickers still offer the system default.
+        }
+      },
+
+      async refreshStorage() {
+        try {
+          set({ storage: await environment.estimateStorage() });
+        } catch {
+          // An estimate is informative only.
+        }
+      },
+
+      setOnline: (online) => set({ online }),
+      setUploaderStatus: (uploaderStatus, detail) => set({ uploaderStatus, uploaderDetail: detail ?? null }),
+      applyUploadProgress: (progress) =>
+        set((state) => {
+          const key = `${progress.sessionId}/${progress.track}`;
+          if (state.pendingUploads[key] === progress.pendingChunks) return {};
+          return { pendingUploads: { ...state.pendingUploads, [key]: progress.pendingChunks } };
+        }),
+
+      async startRecording() {
+        await guarded(() => recorder.start({ title: get().recorderTitle, sources: sources() }));
+        if (get().recorder.phase === "recording") {
+          set({ recorderTitle: "" });
+          void get().refreshAudioInputs(); // labels become readable once access is granted
+        }
+      },
+      stopRecording: () => guarded(() => recorder.stop()),
+
+      async resumeRecording(sessionId) {
+        await guarded(() => recorder.resume(sessionId, { sources: sources() }));
+        // The resumed session may have a second track the picker did not enable.
+        if (get().recorder.tracks.some((track) => track.track === 1)) set({ secondTrackEnabled: true });
+      },
+      completeRecording: (sessionId) => guarded(() => recorder.markComplete(sessionId)),
+      acceptGaps: () => guarded(() => recorder.acceptGaps()),
+      retryFinish: () => guarded(() => recorder.retryFinish()),
+      keepSessionOpen: () => recorder.keepSessionOpen(),
+      finishInBackground: () => recorder.finishInBackground(),
+      takeOver: () => guarded(() => recorder.takeOver()),
+      dismissRecorder: () => recorder.dismiss(),
+
+      hasUnsavedAudio() {
+        if (recorder.hasUnsavedWork()) return true;
+        const { pendingUploads, recoverable } = get();
+        if (Object.values(pendingUploads).some((pending) => pending > 0)) return true;
+        // Sessions found at page load count until the uploader reports on them.
+        return recoverable.some(
+          (session) =>
+            (session.local?.pendingChunks ?? 0) > 0 &&
+            !Object.keys(pendingUploads).some((key) => key.startsWith(`${session.sessionId}/`)),
+        );
+      },
+    };
+  };
+}
+
+function isCapturing(snapshot: RecorderSnapshot): boolean {
+  return snapshot.phase === "recording" || snapshot.phase === "stopping";
+}

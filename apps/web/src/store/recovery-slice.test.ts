@@ -1,0 +1,75 @@
+import type { RecoverableSession } from "@tidemark/client";
+import { describe, expect, it } from "vitest";
+import { deferred } from "../recording/controller-fakes.ts";
+import { createTestStore, fakeRecovery } from "./test-store.ts";
+
+const onDevice: RecoverableSession = {
+  sessionId: "s1",
+  title: "Interview",
+  kind: "recording",
+  local: { chunks: 12, pendingChunks: 4, seconds: 12 },
+};
+const withServer: RecoverableSession = { ...onDevice, serverStatus: "incomplete", server: { chunks: 8, seconds: 8 } };
+const serverOnly: RecoverableSession = { sessionId: "s2", title: "Other laptop", kind: "recording", serverStatus: "incomplete", server: { chunks: 3, seconds: 3 } };
+
+describe("recovery slice", () => {
+  it("shows what this device holds first, then fills in the server's view", async () => {
+    const server = deferred<RecoverableSession[]>();
+    const { store } = createTestStore({
+      recovery: fakeRecovery({ detectLocal: async () => [onDevice], detect: () => server.promise }),
+    });
+
+    await store.getState().detectLocalRecovery();
+    const asking = store.getState().detectServerRecovery();
+    expect(store.getState()).toMatchObject({ recoverable: [onDevice], recoveryCheck: "local" });
+
+    server.resolve([withServer, serverOnly]);
+    await asking;
+    expect(store.getState()).toMatchObject({ recoverable: [withServer, serverOnly], recoveryCheck: "complete" });
+  });
+
+  it("does not let a late answer from this device replace the server's", async () => {
+    const local = deferred<RecoverableSession[]>();
+    const { store } = createTestStore({
+      recovery: fakeRecovery({ detectLocal: () => local.promise, detect: async () => [withServer] }),
+    });
+
+    const localCheck = store.getState().detectLocalRecovery();
+    await store.getState().detectServerRecovery();
+    local.resolve([onDevice]);
+    await localCheck;
+
+    expect(store.getState().recoverable).toEqual([withServer]);
+  });
+
+  it("keeps the device's list and says why when the server's side fails", async () => {
+    const { store } = createTestStore({
+      recovery: fakeRecovery({
+        detectLocal: async () => [onDevice],
+        detect: () => Promise.reject(new Error("The server could not be reached.")),
+      }),
+    });
+
+    await store.getState().detectLocalRecovery();
+    await store.getState().detectServerRecovery();
+
+    expect(store.getState()).toMatchObject({
+      recoverable: [onDevice],
+      recoveryCheck: "local",
+      recoveryError: "The server could not be reached.",
+    });
+  });
+
+  it("builds a local copy through the recovery service", async () => {
+    const wav = new Blob(["RIFF"]);
+    const { store } = createTestStore({
+      recovery: fakeRecovery({
+        localTracks: async () => [{ track: 0, label: "Microphone", seconds: 12 }],
+        exportLocalTrack: async (sessionId, track) => (sessionId === "s1" && track === 0 ? wav : new Blob()),
+      }),
+    });
+
+    expect(await store.getState().listLocalTracks("s1")).toEqual([{ track: 0, label: "Microphone", seconds: 12 }]);
+    expect(await store.getState().exportLocalTrack("s1", 0)).toBe(wav);
+  });
+});
