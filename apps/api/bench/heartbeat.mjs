@@ -19,19 +19,34 @@
 //
 // Exit code: 0 when the benchmark ran (even if targets are missed); 1 on errors — a server that
 // does not start, failed setup, or more than 0.1 % non-2xx answers / socket errors.
-import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
-import path from "node:path";
-import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-
-const apiDir = fileURLToPath(new URL("..", import.meta.url));
-const HOST = "127.0.0.1";
+import {
+  backgroundLoadPercent,
+  BenchError,
+  coreShares,
+  createDevices,
+  createSessions,
+  freePort,
+  HOST,
+  intFromEnv,
+  isDisturbed,
+  limitRunTime,
+  makeTempDir,
+  mark,
+  orNa,
+  post,
+  printTable as printColumns,
+  round,
+  runBenchmark,
+  serverNodeArgsFromEnv,
+  startChild,
+  startCpuMeter,
+  startRealServer,
+  stopChild,
+  waitForHealthy,
+  warnIfDisturbed,
+} from "./support.mjs";
 
 const TARGETS = {
   /** keepalive req/s ÷ bare Fastify req/s */
@@ -42,22 +57,9 @@ const TARGETS = {
 };
 /** More bad answers than this fraction means the numbers measure failures, not keepalives. */
 const MAX_BAD_FRACTION = 0.001;
-const STARTUP_TIMEOUT_MS = 30_000;
-const SESSION_TIMEOUT_FOR_BENCH_MS = 30 * 60_000;
-const STOP_GRACE_MS = 5_000;
-
-class BenchError extends Error {}
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-function intFromEnv(name, fallback, min = 1) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new BenchError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
-  return value;
-}
 
 function readSettings() {
   return {
@@ -66,110 +68,12 @@ function readSettings() {
     connections: intFromEnv("BENCH_CONNECTIONS", 100),
     durationSeconds: intFromEnv("BENCH_DURATION", 10),
     warmupSeconds: intFromEnv("BENCH_WARMUP", 2, 0),
-    serverNodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+    serverNodeArgs: serverNodeArgsFromEnv(),
   };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child processes. Every child is tracked so that no exit path (error, Ctrl-C, watchdog) can
-// leave a server running.
-
-const children = new Set();
-
-function startChild(name, args, env) {
-  const child = spawn(process.execPath, args, {
-    cwd: apiDir,
-    env: { ...process.env, ...env },
-    // Servers log at warn level, so anything they print is worth seeing.
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const exited = new Promise((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-    child.once("error", (error) => resolve({ code: null, signal: null, error }));
-  });
-  const handle = { name, child, exited, done: false };
-  children.add(handle);
-  exited.then(() => {
-    handle.done = true;
-    children.delete(handle);
-  });
-  return handle;
-}
-
-/** SIGTERM, then SIGKILL if the child has not exited within the grace period. */
-async function stopChild(handle) {
-  if (handle.done) return;
-  handle.child.kill("SIGTERM");
-  const graceful = await Promise.race([handle.exited.then(() => true), sleep(STOP_GRACE_MS, false)]);
-  if (graceful) return;
-  console.error(`${handle.name} ignored SIGTERM for ${STOP_GRACE_MS} ms; sending SIGKILL`);
-  handle.child.kill("SIGKILL");
-  await Promise.race([handle.exited, sleep(STOP_GRACE_MS)]);
-}
-
-async function stopAllChildren() {
-  await Promise.all([...children].map(stopChild));
-}
-
-/** The server's data directory; removed on every exit path. */
-let tempDir;
-
-// Last resort, whatever path this process exits by (error, watchdog, Ctrl-C): no server and no
-// temp directory outlives it. Only synchronous work is possible here.
-process.on("exit", () => {
-  for (const { child } of children) child.kill("SIGKILL");
-  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
-});
-
-/** A port that was free a moment ago (the OS picks it; we release it for the child to take). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `healthUrl` until it answers 200; fails early if the child exits first. */
-async function waitForHealthy(handle, healthUrl) {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (handle.done) {
-      const { code, signal, error } = await handle.exited;
-      throw new BenchError(`${handle.name} exited before it was ready (code ${code}, signal ${signal}${error ? `, ${error.message}` : ""})`);
-    }
-    try {
-      const response = await fetch(healthUrl, { signal: AbortSignal.timeout(1_000) });
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  throw new BenchError(`${handle.name} did not answer ${healthUrl} with 200 within ${STARTUP_TIMEOUT_MS} ms`);
-}
-
-async function startRealServer(dataDir, nodeArgs) {
-  const port = await freePort();
-  const handle = startChild("API server", [...nodeArgs, "dist/server.js"], {
-    PORT: String(port),
-    HOST,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: "warn",
-    WEB_DIST_DIR: "none",
-    // Creating many sessions (one durable transaction each) can take longer than the default
-    // 30 s timeout, and the sweeper would mark the first ones incomplete before the load reaches
-    // them. Under load every session is kept alive anyway, so this changes nothing measured.
-    SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_FOR_BENCH_MS),
-  });
-  const baseUrl = `http://${HOST}:${port}`;
-  await waitForHealthy(handle, `${baseUrl}/api/health`);
-  return { handle, baseUrl };
-}
+// Servers (the real one, its fixtures and the CPU meters come from support.mjs)
 
 async function startBareServer(nodeArgs) {
   const port = await freePort();
@@ -180,126 +84,7 @@ async function startBareServer(nodeArgs) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CPU accounting (the server's share needs Linux /proc; null elsewhere). Throughput on a small
-// machine shared with the load generator — and whatever else runs there — is noisy. The
-// server's own CPU time per request is much steadier; its CPU share tells whether the server
-// (≈100 % of a core, as it is single-threaded) or the load generator was the bottleneck; and
-// the CPU used by other processes during a run says whether that run was disturbed.
-
-const clockTicksPerSecond = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** User + system CPU time a process has used so far, in ms. */
-function processCpuMs(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
-  } catch {
-    return null;
-  }
-}
-
-/** Idle and total CPU time of the whole machine so far, summed over cores, in ms. */
-function machineCpuMs() {
-  let idle = 0;
-  let total = 0;
-  for (const { times } of os.cpus()) {
-    idle += times.idle;
-    total += times.user + times.nice + times.sys + times.idle + times.irq;
-  }
-  return { idle, total };
-}
-
-function busyPercentSince(before) {
-  const after = machineCpuMs();
-  const total = after.total - before.total;
-  return total > 0 ? round(100 * (1 - (after.idle - before.idle) / total), 1) : null;
-}
-
-/** CPU time of this process (autocannon runs here), in ms. */
-function ownCpuMs() {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
-
-/** Starts counting CPU time; the returned function gives the usage since then. */
-function startCpuMeter(serverPid) {
-  const server = processCpuMs(serverPid);
-  const own = ownCpuMs();
-  const machine = machineCpuMs();
-  const started = performance.now();
-  return () => {
-    const machineNow = machineCpuMs();
-    return {
-      wallMs: performance.now() - started,
-      serverMs: server === null ? null : processCpuMs(serverPid) - server,
-      loadGeneratorMs: ownCpuMs() - own,
-      machineBusyMs: machineNow.total - machine.total - (machineNow.idle - machine.idle),
-    };
-  };
-}
-
-/** How busy the machine is before we start: other work skews the results. */
-async function backgroundLoadPercent() {
-  const before = machineCpuMs();
-  await sleep(1_000);
-  return busyPercentSince(before);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fixtures: devices and sessions, created through the public API like a client would.
-
-async function post(url, { token, body, expectStatus }) {
-  const headers = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(url, {
-    method: "POST",
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await response.text();
-  if (response.status !== expectStatus) {
-    throw new BenchError(`POST ${url} answered ${response.status}, expected ${expectStatus}: ${text.slice(0, 300)}`);
-  }
-  return JSON.parse(text);
-}
-
-async function createDevices(baseUrl, count) {
-  const devices = [];
-  for (let i = 0; i < count; i += 1) {
-    devices.push(await post(`${baseUrl}/api/auth/device`, { expectStatus: 201 }));
-  }
-  return devices;
-}
-
-/**
- * Sessions spread round-robin over the devices. A few requests run at once — each creation is
- * its own durable transaction, so more concurrency would only queue on SQLite.
- */
-async function createSessions(baseUrl, devices, count, concurrency = 8) {
-  const sessions = new Array(count);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next;
-      next += 1;
-      const { token } = devices[index % devices.length];
-      const session = await post(`${baseUrl}/api/sessions`, { token, body: { kind: "recording" }, expectStatus: 201 });
-      sessions[index] = { id: session.id, token };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return sessions;
-}
+// Fixtures
 
 /** One keepalive by hand, so a broken route fails here with its message, not as 100 % non-2xx. */
 async function checkKeepaliveWorks(baseUrl, session) {
@@ -371,9 +156,8 @@ async function measure(name, { server, sessions, pathFor, settings }) {
 function summarize(name, result, cpu) {
   const ok = result["2xx"];
   const answered = ok + result.non2xx;
-  /** CPU time as a percentage of one core over the run. */
-  const coreShare = (ms) => (ms === null ? null : round((100 * Math.max(0, ms)) / cpu.wallMs, 1));
-  const otherMs = cpu.serverMs === null ? null : cpu.machineBusyMs - cpu.serverMs - cpu.loadGeneratorMs;
+  /** CPU time as percentages of one core over the run. */
+  const shares = coreShares(cpu);
   return {
     target: name,
     requestsPerSecond: round(result.requests.average, 0),
@@ -386,10 +170,10 @@ function summarize(name, result, cpu) {
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)])),
-    serverCpuUsPerRequest: cpu.serverMs === null || answered === 0 ? null : round((1000 * cpu.serverMs) / answered, 1),
-    serverCpuPercent: coreShare(cpu.serverMs),
-    loadGeneratorCpuPercent: coreShare(cpu.loadGeneratorMs),
-    otherCpuPercent: coreShare(otherMs),
+    serverCpuUsPerRequest: cpu.measuredMs === null || answered === 0 ? null : round((1000 * cpu.measuredMs) / answered, 1),
+    serverCpuPercent: shares.measured,
+    loadGeneratorCpuPercent: shares.own,
+    otherCpuPercent: shares.other,
   };
 }
 
@@ -408,22 +192,6 @@ function assertMostlySuccessful(summary) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const round = (value, digits) => Number(value.toFixed(digits));
-const orNa = (value) => (value === null ? "n/a" : value.toFixed(1));
-/** Other processes using more than this share of a core during a run make its figures suspect. */
-const DISTURBED_OTHER_CPU_PERCENT = 15;
-
-const isDisturbed = (row) => row.otherCpuPercent !== null && row.otherCpuPercent > DISTURBED_OTHER_CPU_PERCENT;
-
-function warnIfDisturbed(rows) {
-  for (const row of rows.filter(isDisturbed)) {
-    console.log(
-      `WARNING: other processes used ${row.otherCpuPercent} % of a core during the ${row.target} run; ` +
-        "its throughput is understated and the targets below are not trustworthy — rerun on a quiet machine",
-    );
-  }
-}
-
 function printTable(rows) {
   const columns = [
     ["target", (r) => r.target],
@@ -440,12 +208,7 @@ function printTable(rows) {
     ["autocannon CPU %", (r) => orNa(r.loadGeneratorCpuPercent)],
     ["other CPU %", (r) => orNa(r.otherCpuPercent)],
   ];
-  const cells = [columns.map(([title]) => title), ...rows.map((row) => columns.map(([, cell]) => cell(row)))];
-  const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
-  const format = (line) => line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
-  console.log(format(cells[0]));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const line of cells.slice(1)) console.log(format(line));
+  printColumns(columns, rows);
 }
 
 function evaluateTargets(keepalive, bare) {
@@ -471,7 +234,6 @@ function cpuCostRatio(keepalive, bare) {
 }
 
 function printTargets(targets, cpuRatio) {
-  const mark = (met) => (met ? "MET   " : "MISSED");
   console.log("");
   console.log(`${mark(targets.ratio.met)}  keepalive/bare req/s ratio ${targets.ratio.value} (target ≥ ${targets.ratio.min})`);
   console.log(`${mark(targets.p99Ms.met)}  keepalive p99 ${targets.p99Ms.value} ms (target < ${targets.p99Ms.max} ms)`);
@@ -487,7 +249,7 @@ function printTargets(targets, cpuRatio) {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-async function runBenchmark(settings, dataDir) {
+async function measureBothServers(settings, dataDir) {
   const backgroundLoad = await backgroundLoadPercent();
   console.log(
     `heartbeat bench: ${settings.sessions} sessions on ${settings.devices} devices, ${settings.connections} connections, ` +
@@ -542,56 +304,31 @@ async function main() {
   const settings = readSettings();
 
   // Bounded in time whatever happens: setup, two warm-ups, two runs, and generous slack.
-  const limitMs = 120_000 + 2 * (settings.durationSeconds + settings.warmupSeconds) * 1_000 + settings.sessions * 20;
-  const watchdog = setTimeout(() => {
-    console.error(`heartbeat bench: exceeded its time limit of ${Math.round(limitMs / 1000)} s; stopping`);
-    stopAllChildren().finally(() => process.exit(1));
-  }, limitMs);
-  watchdog.unref();
+  limitRunTime("heartbeat", 120_000 + 2 * (settings.durationSeconds + settings.warmupSeconds) * 1_000 + settings.sessions * 20);
 
-  for (const signal of ["SIGINT", "SIGTERM"]) {
-    process.once(signal, () => {
-      console.error(`heartbeat bench: ${signal}; stopping servers`);
-      stopAllChildren().finally(() => process.exit(130));
-    });
-  }
+  const dataDir = await makeTempDir();
+  const { keepalive, bare, backgroundLoad } = await measureBothServers(settings, dataDir);
+  const targets = evaluateTargets(keepalive, bare);
 
-  tempDir = await mkdtemp(path.join(os.tmpdir(), "tidemark-bench-"));
-  try {
-    const { keepalive, bare, backgroundLoad } = await runBenchmark(settings, tempDir);
-    const targets = evaluateTargets(keepalive, bare);
-
-    console.log("");
-    printTable([keepalive, bare]);
-    warnIfDisturbed([keepalive, bare]);
-    const cpuRatio = cpuCostRatio(keepalive, bare);
-    printTargets(targets, cpuRatio);
-    const { serverNodeArgs, ...reported } = settings;
-    console.log(
-      JSON.stringify({
-        bench: "heartbeat",
-        settings: reported,
-        machine: { cpus: os.cpus().length, node: process.version, busyBeforeStartPercent: backgroundLoad },
-        keepalive,
-        bare,
-        targets,
-        allTargetsMet: Object.values(targets).every((target) => target.met),
-        serverCpuCostRatio: cpuRatio,
-        disturbed: [keepalive, bare].some(isDisturbed),
-      }),
-    );
-  } finally {
-    await stopAllChildren();
-    clearTimeout(watchdog);
-    await rm(tempDir, { recursive: true, force: true });
-    tempDir = undefined;
-  }
+  console.log("");
+  printTable([keepalive, bare]);
+  warnIfDisturbed([keepalive, bare]);
+  const cpuRatio = cpuCostRatio(keepalive, bare);
+  printTargets(targets, cpuRatio);
+  const { serverNodeArgs, ...reported } = settings;
+  console.log(
+    JSON.stringify({
+      bench: "heartbeat",
+      settings: reported,
+      machine: { cpus: os.cpus().length, node: process.version, busyBeforeStartPercent: backgroundLoad },
+      keepalive,
+      bare,
+      targets,
+      allTargetsMet: Object.values(targets).every((target) => target.met),
+      serverCpuCostRatio: cpuRatio,
+      disturbed: [keepalive, bare].some(isDisturbed),
+    }),
+  );
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(`heartbeat bench failed: ${error instanceof BenchError ? error.message : (error?.stack ?? error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark("heartbeat", main);

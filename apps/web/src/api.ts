@@ -1,4 +1,8 @@
-import { createApiClient } from "@tidemark/client";
+import { createApiClient, DeviceIdentityStore } from "@tidemark/client";
 
-/** The page talks to the API on its own origin (proxied by the dev server, served by the API in production). */
-export const api = createApiClient();
+/**
+ * The page talks to the API on its own origin (proxied by the dev server, served by the API in
+ * production). The device identity is also kept in IndexedDB, which survives a crash that the
+ * lazily written cookie may not.
+ */
+export const api = createApiClient({ identity: new DeviceIdentityStore() });

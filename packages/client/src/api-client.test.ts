@@ -96,6 +96,50 @@ describe("createApiClient", () => {
     ]);
   });
 
+  it("restores a lost cookie from the identity kept on the device instead of registering anew", async () => {
+    const network = fakeFetch(
+      json(401, { message: "Sign in first." }),
+      json(200, { userId: device.userId }),
+      json(200, { sessions: [session] }),
+    );
+    const saved: unknown[] = [];
+    const identity = { load: async () => device, save: async (value: unknown) => void saved.push(value) };
+    const api = createApiClient({ fetch: network.fetch, identity });
+
+    await api.ensureDevice();
+
+    expect(network.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+      "GET /api/sessions",
+      "POST /api/auth/cookie",
+      "GET /api/sessions",
+    ]);
+    expect(network.requests[1]?.headers.authorization).toBe(`Bearer ${device.token}`);
+    expect(saved).toEqual([]);
+  });
+
+  it("registers a new device when the kept identity is unknown to the server, and keeps the new one", async () => {
+    const fresh = { ...device, token: "n".repeat(43) };
+    const network = fakeFetch(
+      json(401, { message: "Sign in first." }),
+      json(401, { message: "Unknown token." }),
+      json(201, fresh),
+      json(200, { sessions: [] }),
+    );
+    const saved: unknown[] = [];
+    const identity = { load: async () => device, save: async (value: unknown) => void saved.push(value) };
+    const api = createApiClient({ fetch: network.fetch, identity });
+
+    await api.ensureDevice();
+
+    expect(network.requests.map((request) => request.url)).toEqual([
+      "/api/sessions",
+      "/api/auth/cookie",
+      "/api/auth/device",
+      "/api/sessions",
+    ]);
+    expect(saved).toEqual([fresh]);
+  });
+
   it("asks nothing more when the device cookie is already accepted", async () => {
     const network = fakeFetch(json(200, { sessions: [] }));
     const api = createApiClient({ fetch: network.fetch });

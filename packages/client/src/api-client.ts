@@ -1,6 +1,7 @@
 import {
   ChunkAckSchema,
   DeviceAuthResponseSchema,
+  type DeviceAuthResponse,
   ErrorResponseSchema,
   FinishResponseSchema,
   KeepaliveResponseSchema,
@@ -66,8 +67,19 @@ export interface RecordingApi extends SessionApi {
   createRecoveryToken(sessionId: string, track: TrackNumber): Promise<RecoveryToken>;
 }
 
+/**
+ * Where the device's identity is kept durably. Browsers write cookies to disk lazily (Chromium
+ * about every 30 s), so a crash right after the first visit can lose the cookie; the identity
+ * kept here restores it.
+ */
+export interface DeviceIdentityStorage {
+  load(): Promise<DeviceAuthResponse | undefined>;
+  save(identity: DeviceAuthResponse): Promise<void>;
+}
+
 export interface ApiClientOptions {
   fetch?: typeof fetch;
+  identity?: DeviceIdentityStorage;
   /** Prefix for every path; empty means the page's own origin. */
   baseUrl?: string;
 }
@@ -90,15 +102,15 @@ export function createApiClient(options: ApiClientOptions = {}): RecordingApi {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const baseUrl = options.baseUrl ?? "";
 
-  async function send(method: string, path: string, payload?: Payload): Promise<Response> {
+  async function send(method: string, path: string, payload?: Payload, extraHeaders: Record<string, string> = {}): Promise<Response> {
     const init: RequestInit = {
       method,
       credentials: "same-origin",
-      headers: { accept: "application/json" },
+      headers: { accept: "application/json", ...extraHeaders },
     };
     // A JSON content type with an empty body is itself a 400, so only set it with a body.
     if (payload !== undefined) {
-      init.headers = { accept: "application/json", ...payload.headers };
+      init.headers = { accept: "application/json", ...extraHeaders, ...payload.headers };
       init.body = payload.body;
     }
     try {
@@ -124,7 +136,19 @@ export function createApiClient(options: ApiClientOptions = {}): RecordingApi {
         await parseAnswer(first, SessionListSchema);
         return;
       }
-      await request("POST", "/api/auth/device", DeviceAuthResponseSchema);
+      // The cookie is gone (or was never written): restore it from the identity kept on the device.
+      const kept = await options.identity?.load();
+      if (kept) {
+        const restored = await send("POST", "/api/auth/cookie", undefined, { authorization: `Bearer ${kept.token}` });
+        if (restored.ok) {
+          await request("GET", "/api/sessions", SessionListSchema);
+          return;
+        }
+        if (restored.status !== 401) await parseAnswer(restored, SessionListSchema); // surfaces the error
+      }
+      const device = await request("POST", "/api/auth/device", DeviceAuthResponseSchema);
+      // Kept before anything is made under this identity, so nothing can end up without an owner.
+      await options.identity?.save(device);
       // The cookie set by the device answer must now be accepted; a second 401 surfaces as an error.
       await request("GET", "/api/sessions", SessionListSchema);
     },

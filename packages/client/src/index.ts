@@ -7,3 +7,4 @@ export * from "./uploader.ts";
 export * from "./session-heartbeat.ts";
 export * from "./finish-recording.ts";
 export * from "./recovery-detection.ts";
+export * from "./device-identity.ts";

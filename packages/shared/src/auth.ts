@@ -7,3 +7,6 @@ export const DeviceAuthResponseSchema = z.object({
   token: z.string().min(32),
 });
 export type DeviceAuthResponse = z.infer<typeof DeviceAuthResponseSchema>;
+
+/** Answer of `POST /api/auth/cookie`: the cookie was set again for this user. */
+export const RestoreCookieResponseSchema = z.object({ userId: IdSchema });

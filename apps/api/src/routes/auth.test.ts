@@ -48,6 +48,17 @@ describe("device identity", () => {
     expect(byHeader.statusCode).toBe(200);
   });
 
+  it("sets the cookie again for a client that presents its kept token as a bearer", async () => {
+    const { userId, token } = await createDevice(app);
+    const response = await app.inject({ method: "POST", url: "/api/auth/cookie", headers: { authorization: `Bearer ${token}` } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ userId });
+    expect(response.cookies.find((c) => c.name === AUTH_COOKIE_NAME)).toMatchObject({ value: token, httpOnly: true });
+    const unknown = await app.inject({ method: "POST", url: "/api/auth/cookie", headers: { authorization: "Bearer nope" } });
+    expect(unknown.statusCode).toBe(401);
+    expect(unknown.cookies).toHaveLength(0);
+  });
+
   it("answers 401 with a message when the token is missing or unknown", async () => {
     const missing = await app.inject({ method: "GET", url: "/api/sessions" });
     expect(missing.statusCode).toBe(401);

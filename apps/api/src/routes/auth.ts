@@ -1,10 +1,21 @@
-import { AUTH_COOKIE_NAME, DeviceAuthResponseSchema, ErrorResponseSchema } from "@tidemark/shared";
+import { AUTH_COOKIE_NAME, DeviceAuthResponseSchema, ErrorResponseSchema, RestoreCookieResponseSchema } from "@tidemark/shared";
+import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { badRequest } from "../lib/http-errors.ts";
 
 /** The cookie outlives any one session of work; the token inside it never expires on its own. */
 const COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600;
 
 const authRoutes: FastifyPluginAsyncZod<{ secureCookie: boolean }> = async (fastify, { secureCookie }) => {
+  const setAuthCookie = (reply: FastifyReply, token: string) =>
+    reply.setCookie(AUTH_COOKIE_NAME, token, {
+      path: "/",
+      httpOnly: true,
+      sameSite: "lax",
+      secure: secureCookie,
+      maxAge: COOKIE_MAX_AGE_SECONDS,
+    });
+
   fastify.post(
     "/api/auth/device",
     {
@@ -17,14 +28,27 @@ const authRoutes: FastifyPluginAsyncZod<{ secureCookie: boolean }> = async (fast
     },
     async (_request, reply) => {
       const device = fastify.identity.createDevice();
-      reply.setCookie(AUTH_COOKIE_NAME, device.token, {
-        path: "/",
-        httpOnly: true,
-        sameSite: "lax",
-        secure: secureCookie,
-        maxAge: COOKIE_MAX_AGE_SECONDS,
-      });
+      setAuthCookie(reply, device.token);
       return reply.status(201).send(device);
+    },
+  );
+
+  // Browsers write cookies to disk lazily; a client that kept its token durably (IndexedDB)
+  // restores a cookie lost in a crash with this, presenting the token as a bearer.
+  fastify.post(
+    "/api/auth/cookie",
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Set the auth cookie again from a bearer token",
+        response: { 200: RestoreCookieResponseSchema, 400: ErrorResponseSchema, 401: ErrorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const token = request.headers.authorization?.slice("Bearer ".length).trim();
+      if (!token) throw badRequest("Send the device token as Authorization: Bearer <token>");
+      setAuthCookie(reply, token);
+      return { userId: request.userId };
     },
   );
 };

@@ -35,7 +35,9 @@ export class CrashableBrowser {
     const child = spawn(
       chromiumExecutable(),
       [...CHROMIUM_FLAGS, ...FAKE_MEDIA_FLAGS, `--user-data-dir=${this.profileDir}`, `--remote-debugging-port=${port}`, "about:blank"],
-      { stdio: "ignore" },
+      // Its own process group: the `chromium` on PATH may be a wrapper script, and a crash
+      // must take down the real browser and all its helpers at once.
+      { stdio: "ignore", detached: true },
     );
     this.process = child;
     const endpoint = `http://127.0.0.1:${port}`;
@@ -58,8 +60,9 @@ export class CrashableBrowser {
     const child = this.process;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
+    process.kill(-child.pid!, "SIGKILL");
     await exited;
+    await waitFor(() => !processGroupAlive(child.pid!), 10_000, "Chromium processes to exit");
     this.process = undefined;
     this.browser = undefined;
   }
@@ -68,5 +71,14 @@ export class CrashableBrowser {
     await this.browser?.close().catch(() => undefined);
     await this.crash();
     rmSync(this.profileDir, { recursive: true, force: true });
+  }
+}
+
+function processGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

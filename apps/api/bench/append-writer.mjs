@@ -1,0 +1,101 @@
+// The disk baseline of the chunk benchmark, run as a child process of bench/chunks.mjs so its
+// event loop is its own, like the server's. `writers` concurrent writers each store recording
+// chunks in their own place under `dir`, one chunk after another, for a warm-up and then a
+// measured window, with plain `fs.promises` on the default libuv thread pool (as the server):
+//
+//   append  — append the chunk to the writer's one open file, then fsync: the cheapest durable
+//             append, the ceiling for any server that makes every chunk durable before answering.
+//   rename  — what the server does for each chunk file (`writeFileAtomically`): mkdir -p of the
+//             track directory, a new temp file written and fsynced, closed, renamed to
+//             `<seq>-<sha256>.pcm`, then the directory opened and fsynced.
+//
+// Settings come as one JSON argument: { mode, dir, writers, warmupSeconds, durationSeconds,
+// distinctChunks }. Messages to the parent over IPC: "measuring" when the window opens, then
+// "result" { operations, bytes, windowMs, latency } when it closes, or "error" { message }.
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rename } from "node:fs/promises";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { chunkPool } from "./chunk-fixtures.mjs";
+import { MeasurementWindow } from "./support.mjs";
+
+const settings = JSON.parse(process.argv[2] ?? "{}");
+
+async function appendWriter(index, pool, window) {
+  const handle = await open(path.join(settings.dir, `writer-${index}.pcm`), "a");
+  try {
+    for (let seq = 0; window.running; seq += 1) {
+      const { bytes } = pool[seq % pool.length];
+      const started = performance.now();
+      await handle.write(bytes);
+      await handle.sync();
+      window.record(started, performance.now());
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The same steps, in the same order, as the server's durable-file `writeFileAtomically`. */
+async function writeAtomically(target, bytes) {
+  const dir = path.dirname(target);
+  await mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open(temp, "wx");
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, target);
+  const dirHandle = await open(dir, "r");
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
+
+async function renameWriter(index, pool, window) {
+  const trackDir = path.join(settings.dir, `session-${index}`, "track-0");
+  for (let seq = 0; window.running; seq += 1) {
+    const { bytes, sha256Hex } = pool[seq % pool.length];
+    const started = performance.now();
+    await writeAtomically(path.join(trackDir, `${String(seq).padStart(8, "0")}-${sha256Hex}.pcm`), bytes);
+    window.record(started, performance.now());
+  }
+}
+
+async function main() {
+  const writer = { append: appendWriter, rename: renameWriter }[settings.mode];
+  if (!writer) throw new Error(`unknown mode ${JSON.stringify(settings.mode)}`);
+  // Stream numbers past the sessions' so no chunk here has the bytes of a server-phase chunk.
+  const pools = Array.from({ length: settings.writers }, (_, index) => chunkPool(1_000 + index, settings.distinctChunks));
+  const bytesPerChunk = pools[0][0].bytes.length;
+  const window = new MeasurementWindow({
+    warmupMs: settings.warmupSeconds * 1000,
+    durationMs: settings.durationSeconds * 1000,
+    onMeasuring: () => process.send({ type: "measuring" }),
+    onStopped: () => {
+      const summary = window.summary();
+      process.send({ type: "result", ...summary, bytes: summary.operations * bytesPerChunk });
+    },
+  });
+  const done = window.start();
+  const writers = pools.map((pool, index) => writer(index, pool, window));
+  try {
+    await Promise.all(writers);
+  } catch (error) {
+    window.abort();
+    throw error;
+  }
+  await done;
+}
+
+main().then(
+  () => process.disconnect(),
+  (error) => {
+    process.send({ type: "error", message: error?.stack ?? String(error) }, () => process.exit(1));
+  },
+);

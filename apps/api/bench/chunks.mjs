@@ -1,0 +1,378 @@
+// Chunk ingest throughput benchmark.
+//
+// Measures `PUT /api/session/:id/tracks/0/chunks/:seq` on the real built server (dist/server.js):
+// S recording sessions upload 1 s chunks of 48 kHz mono 16-bit PCM (96 000 bytes) at once, each
+// session one chunk after another (one request in flight, like the recorder), for a warm-up and
+// then a measured window. Each answer must be 201: the server has verified the digest, fsynced
+// the bytes and committed the row before it answers (DESIGN, durability rules).
+//
+// For scale, the same load straight on the disk, from a child process (bench/append-writer.mjs)
+// so it has an event loop of its own like the server: S writers each appending the same chunks
+// to their own file, fsync after each — the cheapest durable append, the ceiling of any server
+// that answers only once a chunk is durable. And, for information, what the server does per
+// chunk file: temp file, fsync, rename, fsync of the directory. All three write to the same
+// file system (the OS temp directory) and run one after the other.
+//
+// Target: the server ingests at least 70 % of the raw append rate (MB/s of PCM payload).
+//
+// Settings (environment): BENCH_SESSIONS (32), BENCH_DEVICES (4), BENCH_DURATION seconds (10),
+// BENCH_WARMUP seconds (2), BENCH_POOL_MB (256: memory for precomputed chunks; each session
+// cycles through its share of distinct chunks), BENCH_SERVER_NODE_ARGS (extra node flags for the
+// server child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+//
+// The table shows, besides MB/s, chunks/s and latency, the CPU time per chunk of the measured
+// process (server or disk writer) and the CPU shares of it, of this process (the HTTP client)
+// and of everything else — a run during which other processes used the CPUs is flagged as
+// disturbed. On a loaded file system the kernel's own writeback threads count as "other" too.
+//
+// Exit code: 0 when the benchmark ran (even if the target is missed); 1 on errors — a server
+// that does not start, failed setup, more than 0.1 % answers other than 201, or a server that
+// stored a different number of chunks than it acknowledged.
+import http from "node:http";
+import os from "node:os";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CHANNELS, CHUNK_BYTES, chunkPool, distinctChunksPerStream, SAMPLE_RATE } from "./chunk-fixtures.mjs";
+import {
+  backgroundLoadPercent,
+  BenchError,
+  coreShares,
+  createDevices,
+  createSessions,
+  HOST,
+  intFromEnv,
+  isDisturbed,
+  limitRunTime,
+  makeTempDir,
+  mark,
+  MeasurementWindow,
+  nextMessage,
+  orNa,
+  printTable,
+  removeTempDir,
+  requestJson,
+  round,
+  runBenchmark,
+  serverNodeArgsFromEnv,
+  startChild,
+  startCpuMeter,
+  startRealServer,
+  stopChild,
+  warnIfDisturbed,
+} from "./support.mjs";
+
+const TARGETS = {
+  /** server MB/s ÷ raw fsynced append MB/s */
+  minRatio: 0.7,
+};
+/** More bad answers than this fraction means the numbers measure failures, not ingest. */
+const MAX_BAD_FRACTION = 0.001;
+const REQUEST_TIMEOUT_MS = 30_000;
+const TRACK = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+function readSettings() {
+  return {
+    sessions: intFromEnv("BENCH_SESSIONS", 32),
+    devices: intFromEnv("BENCH_DEVICES", 4),
+    durationSeconds: intFromEnv("BENCH_DURATION", 10),
+    warmupSeconds: intFromEnv("BENCH_WARMUP", 2, 0),
+    poolMegabytes: intFromEnv("BENCH_POOL_MB", 256),
+    serverNodeArgs: serverNodeArgsFromEnv(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+/** Declares track 0 on every session, as the recorder does before its first chunk. */
+async function declareTracks(baseUrl, sessions) {
+  await Promise.all(
+    sessions.map((session) =>
+      requestJson("PUT", `${baseUrl}/api/session/${session.id}/tracks/${TRACK}`, {
+        token: session.token,
+        body: { label: "Microphone", sampleRate: SAMPLE_RATE, channels: CHANNELS },
+        expectStatus: 200,
+      }),
+    ),
+  );
+}
+
+/** One chunk by hand, so a broken route fails here with its message, not as 100 % bad answers. */
+async function checkChunkUploadWorks(baseUrl, session) {
+  const chunk = session.pool[0];
+  const response = await fetch(`${baseUrl}${session.chunksPath}0`, {
+    method: "PUT",
+    headers: {
+      "content-type": "application/octet-stream",
+      "content-digest": chunk.contentDigest,
+      authorization: session.authorization,
+    },
+    body: chunk.bytes,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new BenchError(`first chunk answered ${response.status}, expected 201: ${text.slice(0, 300)}`);
+  const ack = JSON.parse(text);
+  if (ack.created !== true || ack.committedThrough !== 0 || ack.size !== CHUNK_BYTES) {
+    throw new BenchError(`unexpected chunk answer: ${text.slice(0, 300)}`);
+  }
+  session.nextSeq = 1;
+  session.stored = 1;
+}
+
+/** The server must hold exactly the chunks it acknowledged. */
+async function checkStoredChunks(baseUrl, sessions) {
+  for (const session of sessions) {
+    const detail = await requestJson("GET", `${baseUrl}/api/session/${session.id}`, { token: session.token, expectStatus: 200 });
+    const chunkCount = detail.tracks.find((track) => track.track === TRACK)?.chunkCount;
+    if (chunkCount !== session.stored) {
+      throw new BenchError(`session ${session.id} acknowledged ${session.stored} chunks but holds ${chunkCount}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load: raw `http.request` on a keep-alive agent (cheaper for the client than fetch), bodies and
+// headers ready-made, one request in flight per session.
+
+function chunkUploader(port, agent) {
+  return function putChunk(session, seq, chunk) {
+    return new Promise((resolve) => {
+      const request = http.request({
+        host: HOST,
+        port,
+        agent,
+        method: "PUT",
+        path: `${session.chunksPath}${seq}`,
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": chunk.bytes.length,
+          "content-digest": chunk.contentDigest,
+          authorization: session.authorization,
+        },
+      });
+      request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+      request.once("error", (error) => resolve({ status: 0, text: error.message }));
+      request.once("response", (response) => {
+        const status = response.statusCode;
+        // A 201's body (the ack) is not needed; only a bad answer's is worth reading.
+        const parts = [];
+        if (status === 201) response.resume();
+        else response.on("data", (part) => parts.push(part));
+        response.once("end", () => resolve({ status, text: Buffer.concat(parts).toString("utf8") }));
+        response.once("error", (error) => resolve({ status: 0, text: error.message }));
+      });
+      request.end(chunk.bytes);
+    });
+  };
+}
+
+async function uploadLoop(session, putChunk, window, tally) {
+  while (window.running) {
+    const seq = session.nextSeq;
+    session.nextSeq += 1;
+    const chunk = session.pool[seq % session.pool.length];
+    const started = performance.now();
+    const { status, text } = await putChunk(session, seq, chunk);
+    if (status === 201) {
+      window.record(started, performance.now());
+      session.stored += 1;
+      tally.created += 1;
+    } else {
+      tally.bad += 1;
+      const key = status === 0 ? "error" : String(status);
+      tally.statusCodes[key] = (tally.statusCodes[key] ?? 0) + 1;
+      tally.firstBad ??= `${key}: ${text.slice(0, 200)}`;
+    }
+  }
+}
+
+async function measureServer(server, sessions, settings) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sessions.length, maxFreeSockets: sessions.length });
+  const putChunk = chunkUploader(server.port, agent);
+  const tally = { created: 0, bad: 0, statusCodes: {}, firstBad: null };
+  let meter;
+  let cpu;
+  const window = new MeasurementWindow({
+    warmupMs: settings.warmupSeconds * 1000,
+    durationMs: settings.durationSeconds * 1000,
+    onMeasuring: () => (meter = startCpuMeter(server.handle.child.pid)),
+    onStopped: () => (cpu = meter()),
+  });
+  if (settings.warmupSeconds > 0) console.log(`  server: warming up for ${settings.warmupSeconds} s`);
+  const measured = window.start().then(() => console.log(`  server: measured ${settings.durationSeconds} s with ${sessions.length} sessions`));
+  const loops = sessions.map((session) => uploadLoop(session, putChunk, window, tally));
+  await measured;
+  await Promise.all(loops);
+  agent.destroy();
+  if (server.handle.done) throw new BenchError(`${server.handle.name} exited during the run`);
+
+  const attempts = tally.created + tally.bad;
+  if (tally.created === 0 || tally.bad / attempts > MAX_BAD_FRACTION) {
+    throw new BenchError(
+      `${tally.bad} of ${attempts} chunk uploads were not answered 201 (${JSON.stringify(tally.statusCodes)}; first: ${tally.firstBad}); ` +
+        `more than ${MAX_BAD_FRACTION * 100} % is a failed run`,
+    );
+  }
+  return summarize("server ingest", window.summary(), cpu, { uploads: attempts, bad: tally.bad, statusCodes: tally.statusCodes });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The disk baselines, each in its own child process and directory
+
+async function measureDisk(target, mode, settings, distinctChunks) {
+  const dir = await makeTempDir("tidemark-bench-disk-");
+  const writerSettings = {
+    mode,
+    dir,
+    writers: settings.sessions,
+    warmupSeconds: settings.warmupSeconds,
+    durationSeconds: settings.durationSeconds,
+    distinctChunks,
+  };
+  const handle = startChild(`${target} writer`, ["bench/append-writer.mjs", JSON.stringify(writerSettings)], {}, { ipc: true });
+  try {
+    console.log(`  ${target}: ${settings.warmupSeconds > 0 ? `warming up for ${settings.warmupSeconds} s, then ` : ""}measuring`);
+    await nextMessage(handle, "measuring");
+    const meter = startCpuMeter(handle.child.pid);
+    const result = await nextMessage(handle, "result");
+    const cpu = meter();
+    console.log(`  ${target}: measured ${settings.durationSeconds} s with ${settings.sessions} writers`);
+    const { code } = await Promise.race([handle.exited, sleep(REQUEST_TIMEOUT_MS).then(() => ({ code: "still running" }))]);
+    if (code !== 0) throw new BenchError(`${handle.name} ended with ${code}`);
+    return summarize(target, result, cpu, {});
+  } finally {
+    await stopChild(handle);
+    await removeTempDir(dir);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function summarize(target, { operations, windowMs, latency }, cpu, extra) {
+  const seconds = windowMs / 1000;
+  const shares = coreShares(cpu);
+  return {
+    target,
+    megabytesPerSecond: round((operations * CHUNK_BYTES) / seconds / 1e6, 1),
+    chunksPerSecond: round(operations / seconds, 0),
+    latencyP50Ms: latency.p50Ms,
+    latencyP99Ms: latency.p99Ms,
+    latencyMaxMs: latency.maxMs,
+    chunks: operations,
+    ...extra,
+    cpuUsPerChunk: cpu.measuredMs === null || operations === 0 ? null : round((1000 * cpu.measuredMs) / operations, 1),
+    measuredCpuPercent: shares.measured,
+    clientCpuPercent: shares.own,
+    otherCpuPercent: shares.other,
+  };
+}
+
+function printResults(rows) {
+  printTable(
+    [
+      ["target", (r) => r.target],
+      ["MB/s", (r) => r.megabytesPerSecond.toFixed(1)],
+      ["chunks/s", (r) => r.chunksPerSecond.toLocaleString("en-US")],
+      ["p50 ms", (r) => orNa(r.latencyP50Ms)],
+      ["p99 ms", (r) => orNa(r.latencyP99Ms)],
+      ["chunks", (r) => r.chunks.toLocaleString("en-US")],
+      ["bad", (r) => (r.bad === undefined ? "-" : String(r.bad))],
+      ["µs CPU/chunk", (r) => orNa(r.cpuUsPerChunk)],
+      // CPU shares in % of one core: the server or disk writer, this process (the HTTP client), the rest.
+      ["process CPU %", (r) => orNa(r.measuredCpuPercent)],
+      ["client CPU %", (r) => orNa(r.clientCpuPercent)],
+      ["other CPU %", (r) => orNa(r.otherCpuPercent)],
+    ],
+    rows,
+  );
+  console.log("MB/s = 10^6 bytes of PCM payload per second; latency is per chunk (HTTP round trip for the server).");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  const settings = readSettings();
+  const distinctChunks = distinctChunksPerStream(settings.sessions, settings.poolMegabytes * 1e6);
+  const phaseSeconds = settings.durationSeconds + settings.warmupSeconds;
+  // Bounded in time whatever happens: setup, three timed phases, and generous slack.
+  limitRunTime("chunks", 120_000 + 3 * phaseSeconds * 1_000 + settings.sessions * (100 + distinctChunks));
+
+  const backgroundLoad = await backgroundLoadPercent();
+  console.log(
+    `chunks bench: ${settings.sessions} sessions on ${settings.devices} devices, one track each, ${CHUNK_BYTES.toLocaleString("en-US")}-byte chunks ` +
+      `(1 s of ${SAMPLE_RATE / 1000} kHz mono PCM), ${settings.durationSeconds} s (+${settings.warmupSeconds} s warm-up) per target, ` +
+      `${os.cpus().length} CPUs, node ${process.version}`,
+  );
+  console.log(`  machine busy before start: ${backgroundLoad ?? "n/a"} % of all CPUs`);
+  if (backgroundLoad !== null && backgroundLoad > 10) {
+    console.log("  WARNING: something else is using the CPUs; throughput figures will be low and noisy");
+  }
+
+  // 1. The server. Chunks and digests are computed before it starts.
+  const poolStarted = Date.now();
+  const pools = Array.from({ length: settings.sessions }, (_, index) => chunkPool(index, distinctChunks));
+  console.log(`  precomputed ${distinctChunks} distinct chunks per session in ${Date.now() - poolStarted} ms`);
+  const dataDir = await makeTempDir();
+  const server = await startRealServer(dataDir, settings.serverNodeArgs);
+  let serverRow;
+  try {
+    const setupStarted = Date.now();
+    const devices = await createDevices(server.baseUrl, Math.min(settings.devices, settings.sessions));
+    const sessions = (await createSessions(server.baseUrl, devices, settings.sessions)).map((session, index) => ({
+      ...session,
+      authorization: `Bearer ${session.token}`,
+      chunksPath: `/api/session/${session.id}/tracks/${TRACK}/chunks/`,
+      pool: pools[index],
+      nextSeq: 0,
+      stored: 0,
+    }));
+    await declareTracks(server.baseUrl, sessions);
+    console.log(`  created ${devices.length} devices, ${sessions.length} sessions and their tracks in ${Date.now() - setupStarted} ms`);
+    await checkChunkUploadWorks(server.baseUrl, sessions[0]);
+    serverRow = await measureServer(server, sessions, settings);
+    await checkStoredChunks(server.baseUrl, sessions);
+  } finally {
+    await stopChild(server.handle);
+    await removeTempDir(dataDir);
+  }
+  pools.length = 0;
+
+  // 2. The same chunks straight on the disk.
+  const appendRow = await measureDisk("raw append+fsync", "append", settings, distinctChunks);
+  const renameRow = await measureDisk("temp+fsync+rename", "rename", settings, distinctChunks);
+
+  const rows = [serverRow, appendRow, renameRow];
+  const ratio = round(serverRow.megabytesPerSecond / appendRow.megabytesPerSecond, 3);
+  const targets = { ratio: { value: ratio, min: TARGETS.minRatio, met: ratio >= TARGETS.minRatio } };
+  const ofTempRename = round(serverRow.megabytesPerSecond / renameRow.megabytesPerSecond, 3);
+
+  console.log("");
+  printResults(rows);
+  warnIfDisturbed(rows);
+  console.log("");
+  console.log(`${mark(targets.ratio.met)}  server ÷ raw append MB/s ratio ${ratio} (target ≥ ${TARGETS.minRatio})`);
+  console.log(`info    server ÷ temp+fsync+rename MB/s: ${ofTempRename} (the server's file steps alone, without HTTP and SQLite)`);
+  const { serverNodeArgs, ...reported } = settings;
+  console.log(
+    JSON.stringify({
+      bench: "chunks",
+      settings: { ...reported, chunkBytes: CHUNK_BYTES, distinctChunksPerSession: distinctChunks },
+      machine: { cpus: os.cpus().length, node: process.version, busyBeforeStartPercent: backgroundLoad },
+      server: serverRow,
+      rawAppend: appendRow,
+      tempRename: renameRow,
+      targets,
+      allTargetsMet: Object.values(targets).every((target) => target.met),
+      serverOfTempRenameRatio: ofTempRename,
+      disturbed: rows.some(isDisturbed),
+    }),
+  );
+}
+
+runBenchmark("chunks", main);
