@@ -1,0 +1,150 @@
+import { expect, test } from "@playwright/test";
+import { ApiServer } from "./support/api-server.ts";
+import { CrashableBrowser } from "./support/crashable-browser.ts";
+import { CHUNK_SECONDS, finalWavs, positions, startRecording, stopRecording, waitForLocalSeconds } from "./support/studio.ts";
+
+// Each scenario runs the built app on its own server and its own Chromium profile, and judges
+// the result by the finalized WAV files on the server's disk.
+test.describe.configure({ mode: "serial", timeout: 180_000 });
+
+let server: ApiServer;
+let browser: CrashableBrowser;
+
+test.beforeEach(async () => {
+  server = await ApiServer.start({ SESSION_TIMEOUT_MS: "5000", SWEEP_INTERVAL_MS: "500" });
+  browser = new CrashableBrowser();
+});
+
+test.afterEach(async () => {
+  await browser.close();
+  await server.stop();
+});
+
+test("records two tracks and finalizes one valid WAV per track with the recorded duration", async () => {
+  await browser.launch();
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  const sessionId = await startRecording(page, { title: "Two tracks", tracks: 2 });
+  await waitForLocalSeconds(page, 8);
+  await stopRecording(page, 2);
+  const recorded = (await positions(page)).localSeconds;
+
+  const wavs = finalWavs(server, sessionId, 2);
+  for (const wav of wavs) {
+    expect(wav).toMatchObject({ channels: 1, bitsPerSample: 16 });
+    expect(wav.sampleRate).toBeGreaterThanOrEqual(8_000);
+    expect(Math.abs(wav.seconds - recorded)).toBeLessThanOrEqual(CHUNK_SECONDS);
+    expect(wav.seconds).toBeGreaterThanOrEqual(8 - CHUNK_SECONDS);
+  }
+});
+
+test("after a browser crash the recovery notice offers to resume the same session, losing at most one chunk", async () => {
+  await browser.launch();
+  let page = await browser.newPage();
+  await page.goto(server.url);
+  const sessionId = await startRecording(page, { title: "Crash mid-take", tracks: 2 });
+  await waitForLocalSeconds(page, 6);
+  const beforeCrash = (await positions(page)).localSeconds;
+  await browser.crash();
+
+  await browser.launch();
+  page = await browser.newPage();
+  await page.goto(server.url);
+  const banner = page.getByTestId("recovery-banner");
+  await expect(banner).toBeVisible({ timeout: 10_000 });
+  const item = banner.locator(`[data-testid="recovery-item"][data-session-id="${sessionId}"]`);
+  await item.getByTestId("recovery-resume").click();
+  await expect(page.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
+  expect((await positions(page)).sessionId).toBe(sessionId);
+
+  const resumedAt = (await positions(page)).localSeconds;
+  await waitForLocalSeconds(page, resumedAt + 4);
+  await stopRecording(page, 2);
+  const total = (await positions(page)).localSeconds;
+
+  for (const wav of finalWavs(server, sessionId, 2)) {
+    // Everything committed before the crash, plus everything after the resume, minus at most one chunk.
+    expect(wav.seconds).toBeGreaterThanOrEqual(beforeCrash + 4 - CHUNK_SECONDS);
+    expect(Math.abs(wav.seconds - total)).toBeLessThanOrEqual(CHUNK_SECONDS);
+  }
+});
+
+test("going offline for ten seconds loses nothing and needs no user action", async () => {
+  const context = await browser.launch();
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  const sessionId = await startRecording(page, { title: "Offline", tracks: 1 });
+  await waitForLocalSeconds(page, 3);
+
+  await context.setOffline(true);
+  await expect(page.getByTestId("offline-banner")).toBeVisible({ timeout: 10_000 });
+  const offlineAt = await positions(page);
+  await page.waitForTimeout(10_000);
+  const stillOffline = await positions(page);
+  // Recording went on to the device while the server heard nothing.
+  expect(stillOffline.localSeconds).toBeGreaterThanOrEqual(offlineAt.localSeconds + 8);
+  expect(stillOffline.serverSeconds).toBeLessThanOrEqual(offlineAt.localSeconds + CHUNK_SECONDS);
+  await context.setOffline(false);
+
+  await expect.poll(async () => {
+    const now = await positions(page);
+    return now.localSeconds - now.serverSeconds;
+  }, { timeout: 30_000 }).toBeLessThanOrEqual(CHUNK_SECONDS);
+  await stopRecording(page, 1);
+  const total = (await positions(page)).localSeconds;
+  const [wav] = finalWavs(server, sessionId, 1);
+  expect(Math.abs(wav!.seconds - total)).toBeLessThanOrEqual(CHUNK_SECONDS);
+  expect(wav!.seconds).toBeGreaterThanOrEqual(13 - CHUNK_SECONDS);
+});
+
+test("a server crash during uploads keeps every acknowledged chunk and the client catches up by itself", async () => {
+  await browser.launch();
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  const sessionId = await startRecording(page, { title: "Server crash", tracks: 2 });
+  await waitForLocalSeconds(page, 4);
+  await expect.poll(async () => (await positions(page)).serverSeconds, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+
+  await server.kill();
+  const acknowledged = (await positions(page)).serverSeconds;
+  await page.waitForTimeout(4_000);
+  await server.start();
+
+  await expect.poll(async () => {
+    const now = await positions(page);
+    return now.localSeconds - now.serverSeconds;
+  }, { timeout: 40_000 }).toBeLessThanOrEqual(CHUNK_SECONDS);
+  await stopRecording(page, 2);
+  const total = (await positions(page)).localSeconds;
+  for (const wav of finalWavs(server, sessionId, 2)) {
+    expect(wav.seconds).toBeGreaterThanOrEqual(acknowledged);
+    expect(Math.abs(wav.seconds - total)).toBeLessThanOrEqual(CHUNK_SECONDS);
+  }
+});
+
+test("a second tab cannot record the same session until it takes over", async () => {
+  const context = await browser.launch();
+  const first = await browser.newPage();
+  await first.goto(server.url);
+  const sessionId = await startRecording(first, { title: "Two tabs", tracks: 1 });
+  await waitForLocalSeconds(first, 2);
+
+  const second = await context.newPage();
+  await second.goto(server.url);
+  // The second tab sees the session in its recovery notice, marked as recorded elsewhere.
+  const item = second.locator(`[data-testid="recovery-item"][data-session-id="${sessionId}"]`);
+  await expect(item.getByTestId("recovery-recording-elsewhere")).toBeVisible({ timeout: 10_000 });
+
+  // Asking to record it here is refused while the first tab holds it.
+  await item.getByTestId("recovery-resume").click();
+  await expect(second.getByTestId("recording-locked")).toBeVisible({ timeout: 10_000 });
+  await expect(second.getByTestId("record-stop")).toHaveCount(0);
+  const firstStillRecording = (await positions(first)).localSeconds;
+  await waitForLocalSeconds(first, firstStillRecording + 1);
+
+  await second.getByTestId("take-over").click();
+  await expect(second.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
+  await expect(first.locator('[data-testid="recording-locked"][data-reason="taken-over"]')).toBeVisible({ timeout: 10_000 });
+  await expect(first.getByTestId("record-stop")).toHaveCount(0);
+  expect((await positions(second)).sessionId).toBe(sessionId);
+});
