@@ -3,6 +3,7 @@ import { formatDuration } from "../format-audio.ts";
 import { isRecorderBusy, isRecorderOn } from "../recording/recorder-phases.ts";
 import { useStore } from "../store/index.ts";
 import { LocalCopy } from "./LocalCopy.tsx";
+import { useSessionActions } from "./use-session-actions.ts";
 
 /**
  * Shown on page load when a session was interrupted (crash, closed tab, lost network): what
@@ -44,12 +45,8 @@ function RecoveryItem({ session }: { session: RecoverableSession }) {
   const serverError = useStore((s) => s.recoveryError);
   const recorderBusy = useStore((s) => isRecorderBusy(s.recorder.phase));
   const sessionBusy = useStore((s) => s.busySessionIds.includes(session.sessionId));
-  const resumeRecording = useStore((s) => s.resumeRecording);
-  const completeRecording = useStore((s) => s.completeRecording);
-  const resumeSession = useStore((s) => s.resume);
-  const finishSession = useStore((s) => s.finish);
   const recordingElsewhere = useStore((s) => s.sessionsBeingRecorded.includes(session.sessionId));
-  const isRecording = session.kind === "recording";
+  const { isRecording, resume, complete } = useSessionActions(session.sessionId, session.kind);
   // The session list comes from the server; once loaded, a session missing from it is unknown there.
   const unknownToServer = useStore((s) => s.loaded && !s.sessions.some((listed) => listed.id === session.sessionId));
   // Nothing to resume or finish on a server that does not know the session.
@@ -101,7 +98,7 @@ function RecoveryItem({ session }: { session: RecoverableSession }) {
           type="button"
           className="button button-primary"
           disabled={disabled}
-          onClick={() => void (isRecording ? resumeRecording(session.sessionId) : resumeSession(session.sessionId))}
+          onClick={resume}
           data-testid="recovery-resume"
         >
           Resume
@@ -110,7 +107,7 @@ function RecoveryItem({ session }: { session: RecoverableSession }) {
           type="button"
           className="button"
           disabled={disabled}
-          onClick={() => void (isRecording ? completeRecording(session.sessionId) : finishSession(session.sessionId))}
+          onClick={complete}
           data-testid="recovery-mark-complete"
         >
           Mark complete

@@ -5,6 +5,7 @@ import { useStore } from "../store/index.ts";
 import { SessionDetails } from "./SessionDetails.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { Timestamp } from "./Timestamp.tsx";
+import { useSessionActions } from "./use-session-actions.ts";
 
 const KIND_LABELS: Record<SessionKind, string> = {
   recording: "Recording",
@@ -16,11 +17,7 @@ export function SessionItem({ session }: { session: Session }) {
   const busy = useStore((s) => s.busySessionIds.includes(session.id));
   const recorderBusy = useStore((s) => isRecorderBusy(s.recorder.phase));
   const inRecorder = useStore((s) => isRecorderOn(s.recorder.phase, s.recorder.sessionId, session.id));
-  const resume = useStore((s) => s.resume);
-  const finish = useStore((s) => s.finish);
-  const resumeRecording = useStore((s) => s.resumeRecording);
-  const completeRecording = useStore((s) => s.completeRecording);
-  const isRecording = session.kind === "recording";
+  const { isRecording, resume, complete } = useSessionActions(session.id, session.kind);
   // A recording session is resumed and finished through the recorder, which owns its audio.
   const actionsDisabled = busy || (isRecording && recorderBusy);
   const detailsId = `session-details-${session.id}`;
@@ -77,7 +74,7 @@ export function SessionItem({ session }: { session: Session }) {
                 type="button"
                 className="button button-primary"
                 disabled={actionsDisabled}
-                onClick={() => void (isRecording ? resumeRecording(session.id) : resume(session.id))}
+                onClick={resume}
                 data-testid="resume-session"
               >
                 Resume
@@ -87,7 +84,7 @@ export function SessionItem({ session }: { session: Session }) {
               type="button"
               className="button"
               disabled={actionsDisabled}
-              onClick={() => void (isRecording ? completeRecording(session.id) : finish(session.id))}
+              onClick={complete}
               data-testid="finish-session"
             >
               Mark complete
