@@ -18,7 +18,7 @@
 // Settings (environment): BENCH_SESSIONS (32), BENCH_DEVICES (4), BENCH_DURATION seconds (10),
 // BENCH_WARMUP seconds (2), BENCH_POOL_MB (256: memory for precomputed chunks; each session
 // cycles through its share of distinct chunks), BENCH_SERVER_NODE_ARGS (extra node flags for the
-// server child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+// server child, e.g. "--cpu-prof --cpu-prof-dir=<dir>" to profile it).
 //
 // The table shows, besides MB/s, chunks/s and latency, the CPU time per chunk of the measured
 // process (server or disk writer) and the CPU shares of it, of this process (the HTTP client)
@@ -135,7 +135,8 @@ async function checkStoredChunks(baseUrl, sessions) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Load: raw `http.request` on a keep-alive agent (cheaper for the client than fetch), bodies and
+// Load: raw `http.request` on a keep-alive agent — for a 96 kB upload it costs the client several
+// times less CPU than fetch, and the client shares the CPUs with the server — with bodies and
 // headers ready-made, one request in flight per session.
 
 function chunkUploader(port, agent) {

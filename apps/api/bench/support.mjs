@@ -38,7 +38,7 @@ export function intFromEnv(name, fallback, min = 1) {
   return value;
 }
 
-/** Extra node flags for server children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+/** Extra node flags for server children, e.g. "--cpu-prof --cpu-prof-dir=<dir>" to profile them. */
 export function serverNodeArgsFromEnv() {
   return (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 }
