@@ -9,6 +9,7 @@ import { RetentionJob } from "../services/retention.ts";
 import { AudioStore } from "../services/audio-store.ts";
 import { SessionLifecycle } from "../services/session-lifecycle.ts";
 import { HeartbeatBuffer } from "../services/heartbeat-buffer.ts";
+import { GroupCommit } from "../lib/group-commit.ts";
 import { RecordingRepository } from "../repositories/recording-repository.ts";
 import { RecordingService } from "../services/recording.ts";
 import { RecoveryTokens } from "../services/recovery-tokens.ts";
@@ -45,7 +46,14 @@ export default fp<ServicesOptions>(
     const heartbeats = new HeartbeatBuffer(fastify.db, sessionRepository);
     const lifecycle = new SessionLifecycle(sessionRepository, eventLog, heartbeats, clock, config.SESSION_TIMEOUT_MS);
     fastify.decorate("heartbeats", heartbeats);
-    const recording = new RecordingService(recordingRepository, lifecycle, eventLog, audioStore, clock);
+    const recording = new RecordingService(
+      recordingRepository,
+      lifecycle,
+      eventLog,
+      audioStore,
+      clock,
+      new GroupCommit(fastify.db.$client),
+    );
     const recoveryTokens = new RecoveryTokens(recordingRepository, clock);
     fastify.decorate("eventLog", eventLog);
     fastify.decorate("sessionRepository", sessionRepository);

@@ -11,6 +11,9 @@ export type RecoveryTokenRow = typeof recoveryTokens.$inferSelect;
 export class RecordingRepository {
   private readonly findChunkStatement;
   private readonly findTrackStatement;
+  private readonly insertChunkStatement;
+  private readonly followingSeqsStatement;
+  private readonly advanceTrackStatement;
 
   constructor(private readonly db: Db) {
     this.findChunkStatement = db
@@ -28,6 +31,41 @@ export class RecordingRepository {
       .select()
       .from(tracks)
       .where(and(eq(tracks.sessionId, sql.placeholder("sessionId")), eq(tracks.track, sql.placeholder("track"))))
+      .prepare();
+    // The chunk path runs once per second per recording track: its statements are prepared once.
+    this.insertChunkStatement = db
+      .insert(chunks)
+      .values({
+        sessionId: sql.placeholder("sessionId"),
+        track: sql.placeholder("track"),
+        seq: sql.placeholder("seq"),
+        size: sql.placeholder("size"),
+        sha256: sql.placeholder("sha256"),
+        createdAt: sql.placeholder("createdAt"),
+      })
+      .prepare();
+    this.followingSeqsStatement = db
+      .select({ seq: chunks.seq })
+      .from(chunks)
+      .where(
+        and(
+          eq(chunks.sessionId, sql.placeholder("sessionId")),
+          eq(chunks.track, sql.placeholder("track")),
+          gt(chunks.seq, sql.placeholder("seq")),
+        ),
+      )
+      .orderBy(asc(chunks.seq))
+      .prepare();
+    this.advanceTrackStatement = db
+      .update(tracks)
+      .set({
+        chunkCount: sql`${tracks.chunkCount} + 1`,
+        bytes: sql`${tracks.bytes} + ${sql.placeholder("size")}`,
+        highestSeq: sql`max(${tracks.highestSeq}, ${sql.placeholder("seq")})`,
+        committedThrough: sql`${sql.placeholder("committedThrough")}`,
+      })
+      .where(and(eq(tracks.sessionId, sql.placeholder("sessionId")), eq(tracks.track, sql.placeholder("track"))))
+      .returning()
       .prepare();
   }
 
@@ -60,35 +98,29 @@ export class RecordingRepository {
 
   /** Records a durable chunk and moves the track's counters; run inside a transaction. */
   insertChunk(row: ChunkRow): TrackRow {
-    this.db.insert(chunks).values(row).run();
+    this.insertChunkStatement.run(row);
     const current = this.findTrack(row.sessionId, row.track);
     if (!current) throw new Error("Chunk for an undeclared track");
     let committedThrough = current.committedThrough;
     if (row.seq === committedThrough + 1) {
-      // Usually chunks arrive in order and this is one step; after a gap is filled it walks on.
-      const following = this.db
-        .select({ seq: chunks.seq })
-        .from(chunks)
-        .where(and(eq(chunks.sessionId, row.sessionId), eq(chunks.track, row.track), gt(chunks.seq, row.seq)))
-        .orderBy(asc(chunks.seq))
-        .all();
       committedThrough = row.seq;
-      for (const { seq } of following) {
-        if (seq !== committedThrough + 1) break;
-        committedThrough = seq;
+      // Usually chunks arrive in order and this finds nothing; after a gap is filled it walks on.
+      if (row.seq < current.highestSeq) {
+        for (const { seq } of this.followingSeqsStatement.all({ sessionId: row.sessionId, track: row.track, seq: row.seq })) {
+          if (seq !== committedThrough + 1) break;
+          committedThrough = seq;
+        }
       }
     }
-    return this.db
-      .update(tracks)
-      .set({
-        chunkCount: current.chunkCount + 1,
-        bytes: current.bytes + row.size,
-        highestSeq: Math.max(current.highestSeq, row.seq),
-        committedThrough,
-      })
-      .where(and(eq(tracks.sessionId, row.sessionId), eq(tracks.track, row.track)))
-      .returning()
-      .get()!;
+    const updated = this.advanceTrackStatement.get({
+      sessionId: row.sessionId,
+      track: row.track,
+      size: row.size,
+      seq: row.seq,
+      committedThrough,
+    });
+    if (!updated) throw new Error("Track vanished during a chunk insert");
+    return updated;
   }
 
   /** Stored chunks of a track in seq order (digests and sizes, not bytes). */
