@@ -76,6 +76,8 @@ export const chunks = sqliteTable(
     track: integer("track").notNull(),
     seq: integer("seq").notNull(),
     size: integer("size").notNull(),
+    /** Where the bytes start in the track's append-only chunk log. */
+    offset: integer("offset").notNull().default(0),
     /** SHA-256 of the bytes, hex. */
     sha256: text("sha256").notNull(),
     createdAt: integer("created_at").notNull(),

@@ -40,6 +40,7 @@ export class RecordingRepository {
         track: sql.placeholder("track"),
         seq: sql.placeholder("seq"),
         size: sql.placeholder("size"),
+        offset: sql.placeholder("offset"),
         sha256: sql.placeholder("sha256"),
         createdAt: sql.placeholder("createdAt"),
       })
@@ -124,9 +125,9 @@ export class RecordingRepository {
   }
 
   /** Stored chunks of a track in seq order (digests and sizes, not bytes). */
-  listChunks(sessionId: string, track: number): Array<Pick<ChunkRow, "seq" | "sha256" | "size">> {
+  listChunks(sessionId: string, track: number): Array<Pick<ChunkRow, "seq" | "sha256" | "size" | "offset">> {
     return this.db
-      .select({ seq: chunks.seq, sha256: chunks.sha256, size: chunks.size })
+      .select({ seq: chunks.seq, sha256: chunks.sha256, size: chunks.size, offset: chunks.offset })
       .from(chunks)
       .where(and(eq(chunks.sessionId, sessionId), eq(chunks.track, track)))
       .orderBy(asc(chunks.seq))

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -97,10 +97,10 @@ describe("recording routes", () => {
         committedThrough: 0,
         chunkCount: 1,
       });
-      const dir = path.join(data.dir, "sessions", sessionId, "track-0");
-      const files = readdirSync(dir).filter((name) => name.endsWith(".pcm"));
-      expect(files).toHaveLength(1);
-      expect(readFileSync(path.join(dir, files[0]!)).equals(body)).toBe(true);
+      // The bytes are in the track's chunk log, where the database row says they are.
+      const log = readFileSync(path.join(data.dir, "sessions", sessionId, "track-0.chunks"));
+      const row = app.recordingRepository.listChunks(sessionId, 0)[0]!;
+      expect(log.subarray(row.offset, row.offset + row.size).equals(body)).toBe(true);
     });
 
     it("answers a replay of the same chunk with 200 and stores it once", async () => {
@@ -245,8 +245,8 @@ describe("recording routes", () => {
       ]);
       expect(result.recoveryTokens.map((token) => token.track)).toEqual([0, 1]);
       expect(result.tokens).toHaveLength(2);
-      // Chunk files are gone once the WAVs are durable.
-      expect(existsSync(path.join(data.dir, "sessions", sessionId, "track-0"))).toBe(false);
+      // The chunk logs are gone once the WAVs are durable.
+      expect(existsSync(path.join(data.dir, "sessions", sessionId, "track-0.chunks"))).toBe(false);
     });
 
     it("refuses with 409 and the missing seqs while a track has gaps, then finishes once they arrive", async () => {
@@ -277,9 +277,11 @@ describe("recording routes", () => {
 
     it("detects a chunk damaged on disk, forgets it and asks for it again", async () => {
       for (let seq = 0; seq < 3; seq += 1) await putChunk(app, alice, sessionId, 0, seq, pcmChunk(SAMPLES, seq));
-      const dir = path.join(data.dir, "sessions", sessionId, "track-0");
-      const victim = readdirSync(dir).find((name) => name.startsWith("00000001-"))!;
-      writeFileSync(path.join(dir, victim), Buffer.alloc(SAMPLES * 2, 0xff));
+      const logPath = path.join(data.dir, "sessions", sessionId, "track-0.chunks");
+      const victim = app.recordingRepository.listChunks(sessionId, 0).find((chunk) => chunk.seq === 1)!;
+      const log = readFileSync(logPath);
+      log.fill(0xff, victim.offset, victim.offset + victim.size); // bit rot on disk
+      writeFileSync(logPath, log);
 
       const refused = await finish();
       expect(refused.statusCode).toBe(409);

@@ -1,29 +1,36 @@
 import { createHash } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { open, rm } from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomically } from "../lib/durable-file.ts";
+import { ensureDirectory, fsyncDirectory, writeFileAtomically } from "../lib/durable-file.ts";
 import { wavHeader, type PcmFormat } from "../lib/wav.ts";
 
 export interface StoredChunkRef {
   seq: number;
   sha256: string;
   size: number;
+  offset: number;
 }
 
 export type AssembleResult =
   | { ok: true; sizeBytes: number; sha256: string; dataBytes: number }
-  /** Chunks whose file is gone or whose bytes no longer match their digest. */
+  /** Chunks whose bytes are gone or no longer match their digest. */
   | { ok: false; damaged: number[] };
 
 const sha256Hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /**
- * Session audio on the local disk: `<DATA_DIR>/sessions/<id>/track-<n>/<seq>-<sha256>.pcm` for
- * chunks and `<DATA_DIR>/sessions/<id>/track-<n>.wav` for finalized files. Every write is
- * atomic and fsynced. Chunk files carry their digest in the name, so two different payloads
- * for one seq can never overwrite each other; the database row says which one counts.
+ * Session audio on the local disk. Chunks go to one append-only log per track
+ * (`<DATA_DIR>/sessions/<id>/track-<n>.chunks`): each is appended and fdatasynced, and only
+ * then does its database row — offset, size, digest — make it part of the track. The row is
+ * the commit record: bytes without a row (a crash between the two, a refused duplicate) are
+ * never read. Appends never overwrite, so two payloads for one seq cannot clobber each other.
+ * Finalized files (`track-<n>.wav`) are written atomically (temp, fsync, rename).
  */
 export class AudioStore {
+  /** One append at a time per log, so each chunk's offset is the log's size before it. */
+  private readonly appendQueues = new Map<string, Promise<unknown>>();
+
   constructor(private readonly dataDir: string) {}
 
   dirFor(sessionId: string): string {
@@ -34,18 +41,36 @@ export class AudioStore {
     return path.join(this.dirFor(sessionId), `track-${track}.wav`);
   }
 
-  private chunkDir(sessionId: string, track: number): string {
-    return path.join(this.dirFor(sessionId), `track-${track}`);
+  chunkLogPath(sessionId: string, track: number): string {
+    return path.join(this.dirFor(sessionId), `track-${track}.chunks`);
   }
 
-  private chunkPath(sessionId: string, track: number, seq: number, sha256: string): string {
-    return path.join(this.chunkDir(sessionId, track), `${String(seq).padStart(8, "0")}-${sha256}.pcm`);
-  }
-
-  async writeChunk(sessionId: string, track: number, seq: number, sha256: string, bytes: Uint8Array): Promise<void> {
-    await writeFileAtomically(this.chunkPath(sessionId, track, seq, sha256), async (handle) => {
-      await handle.writeFile(bytes);
+  /** Appends a chunk durably and returns where it starts in the track's log. */
+  appendChunk(sessionId: string, track: number, bytes: Uint8Array): Promise<number> {
+    const log = this.chunkLogPath(sessionId, track);
+    const previous = this.appendQueues.get(log) ?? Promise.resolve();
+    const append = previous.catch(() => undefined).then(() => this.appendDurably(log, bytes));
+    this.appendQueues.set(log, append);
+    void append.finally(() => {
+      if (this.appendQueues.get(log) === append) this.appendQueues.delete(log);
     });
+    return append;
+  }
+
+  private async appendDurably(log: string, bytes: Uint8Array): Promise<number> {
+    const dir = path.dirname(log);
+    await ensureDirectory(dir);
+    const isNew = !existsSync(log);
+    const handle = await open(log, "a");
+    try {
+      const offset = (await handle.stat()).size;
+      await handle.write(bytes, 0, bytes.length);
+      await handle.datasync();
+      if (isNew) await fsyncDirectory(dir); // the new log's directory entry must survive too
+      return offset;
+    } finally {
+      await handle.close();
+    }
   }
 
   /**
@@ -57,6 +82,7 @@ export class AudioStore {
     const dataBytes = chunks.reduce((sum, chunk) => sum + chunk.size, 0);
     const fileHash = createHash("sha256");
     let sizeBytes = 0;
+    const log = await open(this.chunkLogPath(sessionId, track), "r").catch(() => null);
     try {
       await writeFileAtomically(this.wavPath(sessionId, track), async (handle) => {
         const header = wavHeader(format, dataBytes);
@@ -64,8 +90,8 @@ export class AudioStore {
         await handle.write(header);
         sizeBytes += header.length;
         for (const chunk of chunks) {
-          const bytes = await readFile(this.chunkPath(sessionId, track, chunk.seq, chunk.sha256)).catch(() => null);
-          if (!bytes || bytes.length !== chunk.size || sha256Hex(bytes) !== chunk.sha256) {
+          const bytes = log ? await readExactly(log, chunk.offset, chunk.size) : null;
+          if (!bytes || sha256Hex(bytes) !== chunk.sha256) {
             damaged.push(chunk.seq);
             continue;
           }
@@ -79,19 +105,27 @@ export class AudioStore {
     } catch (error) {
       if (error instanceof DamagedChunksError) return { ok: false, damaged };
       throw error;
+    } finally {
+      await log?.close();
     }
     return { ok: true, sizeBytes, sha256: fileHash.digest("hex"), dataBytes };
   }
 
-  /** Chunk files are no longer needed once the track's WAV is durable and recorded. */
+  /** The chunk log is no longer needed once the track's WAV is durable and recorded. */
   async removeChunks(sessionId: string, track: number): Promise<void> {
-    await rm(this.chunkDir(sessionId, track), { recursive: true, force: true });
+    await rm(this.chunkLogPath(sessionId, track), { force: true });
   }
 
   /** Removes everything of a session; a directory that is already gone is not an error. */
   async remove(sessionId: string): Promise<void> {
     await rm(this.dirFor(sessionId), { recursive: true, force: true });
   }
+}
+
+async function readExactly(handle: import("node:fs/promises").FileHandle, offset: number, size: number): Promise<Buffer | null> {
+  const buffer = Buffer.alloc(size);
+  const { bytesRead } = await handle.read(buffer, 0, size, offset);
+  return bytesRead === size ? buffer : null;
 }
 
 class DamagedChunksError extends Error {}

@@ -92,7 +92,7 @@ export class RecordingService {
     const replay = this.replayOrConflict(sessionId, track, seq, actual);
     if (replay) return replay;
 
-    await this.store.writeChunk(sessionId, track, seq, actual, body);
+    const offset = await this.store.appendChunk(sessionId, track, body);
 
     // The checks and the insert run together in one synchronous savepoint, so no finish can
     // start between them; concurrent uploads share the commit (group commit).
@@ -105,6 +105,7 @@ export class RecordingService {
         track,
         seq,
         size: body.length,
+        offset,
         sha256: actual,
         createdAt: this.clock.now().getTime(),
       });

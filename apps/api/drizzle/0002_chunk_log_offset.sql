@@ -1,0 +1,1 @@
+ALTER TABLE `chunks` ADD `offset` integer DEFAULT 0 NOT NULL;
