@@ -5,15 +5,13 @@
 //
 //   append  — append the chunk to the writer's one open file, then fsync: the cheapest durable
 //             append, the ceiling for any server that makes every chunk durable before answering.
-//   rename  — what the server does for each chunk file (`writeFileAtomically`): mkdir -p of the
-//             track directory, a new temp file written and fsynced, closed, renamed to
-//             `<seq>-<sha256>.pcm`, then the directory opened and fsynced.
+//   log     — what the server does with each chunk's bytes: open its track's append-only log,
+//             read the size, write, fdatasync, close.
 //
 // Settings come as one JSON argument: { mode, dir, writers, warmupSeconds, durationSeconds,
 // distinctChunks }. Messages to the parent over IPC: "measuring" when the window opens, then
 // "result" { operations, bytes, windowMs, latency } when it closes, or "error" { message }.
-import { randomBytes } from "node:crypto";
-import { mkdir, open, rename } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { chunkPool } from "./chunk-fixtures.mjs";
@@ -36,39 +34,29 @@ async function appendWriter(index, pool, window) {
   }
 }
 
-/** The same steps, in the same order, as the server's durable-file `writeFileAtomically`. */
-async function writeAtomically(target, bytes) {
-  const dir = path.dirname(target);
-  await mkdir(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temp, "wx");
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, target);
-  const dirHandle = await open(dir, "r");
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
-}
-
-async function renameWriter(index, pool, window) {
-  const trackDir = path.join(settings.dir, `session-${index}`, "track-0");
+/**
+ * The server's file step for a chunk (`AudioStore.appendChunk`): open the track's log for
+ * appending, read its size (the chunk's offset), write, fdatasync, close.
+ */
+async function logWriter(index, pool, window) {
+  const log = path.join(settings.dir, `track-${index}.chunks`);
   for (let seq = 0; window.running; seq += 1) {
-    const { bytes, sha256Hex } = pool[seq % pool.length];
+    const { bytes } = pool[seq % pool.length];
     const started = performance.now();
-    await writeAtomically(path.join(trackDir, `${String(seq).padStart(8, "0")}-${sha256Hex}.pcm`), bytes);
+    const handle = await open(log, "a");
+    try {
+      await handle.stat();
+      await handle.write(bytes);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
     window.record(started, performance.now());
   }
 }
 
 async function main() {
-  const writer = { append: appendWriter, rename: renameWriter }[settings.mode];
+  const writer = { append: appendWriter, log: logWriter }[settings.mode];
   if (!writer) throw new Error(`unknown mode ${JSON.stringify(settings.mode)}`);
   // Stream numbers past the sessions' so no chunk here has the bytes of a server-phase chunk.
   const pools = Array.from({ length: settings.writers }, (_, index) => chunkPool(1_000 + index, settings.distinctChunks));
