@@ -59,8 +59,9 @@ export class AudioStore {
 
   private async appendDurably(log: string, bytes: Uint8Array): Promise<number> {
     const dir = path.dirname(log);
-    await ensureDirectory(dir);
+    // Only a track's first chunk creates its log (and perhaps the session's directory).
     const isNew = !existsSync(log);
+    if (isNew) await ensureDirectory(dir);
     const handle = await open(log, "a");
     try {
       const offset = (await handle.stat()).size;

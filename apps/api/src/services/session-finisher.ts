@@ -68,7 +68,7 @@ export class SessionFinisher {
         this.lifecycle.completeWithin(record, row);
         return created;
       });
-      // The WAVs are durable and recorded; the chunk files have served their purpose.
+      // The WAVs are durable and recorded; the chunk logs have served their purpose.
       for (const { track } of assembled) await this.store.removeChunks(sessionId, track).catch(() => undefined);
       return { ...this.recording.detail(userId, sessionId), recoveryTokens };
     } finally {
