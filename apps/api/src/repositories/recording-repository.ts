@@ -7,6 +7,16 @@ export type ChunkRow = typeof chunks.$inferSelect;
 export type SessionFileRow = typeof sessionFiles.$inferSelect;
 export type RecoveryTokenRow = typeof recoveryTokens.$inferSelect;
 
+/** The last seq reached from `from` by stepping through `seqs` (ascending) without a gap. */
+function lastContiguousSeq(from: number, seqs: Array<{ seq: number }>): number {
+  let last = from;
+  for (const { seq } of seqs) {
+    if (seq !== last + 1) break;
+    last = seq;
+  }
+  return last;
+}
+
 /** All SQL about tracks, chunks, finalized files and recovery tokens. Callers own transactions. */
 export class RecordingRepository {
   private readonly findChunkStatement;
@@ -104,14 +114,12 @@ export class RecordingRepository {
     if (!current) throw new Error("Chunk for an undeclared track");
     let committedThrough = current.committedThrough;
     if (row.seq === committedThrough + 1) {
-      committedThrough = row.seq;
-      // Usually chunks arrive in order and this finds nothing; after a gap is filled it walks on.
-      if (row.seq < current.highestSeq) {
-        for (const { seq } of this.followingSeqsStatement.all({ sessionId: row.sessionId, track: row.track, seq: row.seq })) {
-          if (seq !== committedThrough + 1) break;
-          committedThrough = seq;
-        }
-      }
+      // Usually chunks arrive in order and there is nothing after; after a gap is filled it walks on.
+      const following =
+        row.seq < current.highestSeq
+          ? this.followingSeqsStatement.all({ sessionId: row.sessionId, track: row.track, seq: row.seq })
+          : [];
+      committedThrough = lastContiguousSeq(row.seq, following);
     }
     const updated = this.advanceTrackStatement.get({
       sessionId: row.sessionId,
@@ -141,11 +149,7 @@ export class RecordingRepository {
       .where(and(eq(chunks.sessionId, sessionId), eq(chunks.track, track), inArray(chunks.seq, seqs)))
       .run();
     const stored = this.listChunks(sessionId, track);
-    let committedThrough = -1;
-    for (const { seq } of stored) {
-      if (seq !== committedThrough + 1) break;
-      committedThrough = seq;
-    }
+    const committedThrough = lastContiguousSeq(-1, stored);
     this.db
       .update(tracks)
       .set({
