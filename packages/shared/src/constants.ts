@@ -26,3 +26,24 @@ export const AUTH_COOKIE_NAME = "tidemark_token";
 
 /** Recovery tokens (download links for finalized audio) expire after this long. */
 export const RECOVERY_TOKEN_TTL_HOURS = 24;
+
+/** Largest `PUT /api/preferences` body, in bytes. */
+export const PREFERENCES_MAX_BYTES = 64 * 1024;
+
+/** Largest `PUT /api/session/:id/checkpoint` body, in bytes (about 100 long chapters of text). */
+export const CHECKPOINT_MAX_BYTES = 4 * 1024 * 1024;
+
+/** How often a client pushes the checkpoint of the work it has open, besides on change. */
+export const CHECKPOINT_INTERVAL_MS = 30_000;
+
+/** Voice presets a user can keep. */
+export const SAVED_VOICES_MAX = 50;
+
+/** Chapters in one synthesis draft. */
+export const CHAPTERS_MAX = 500;
+
+/** Longest chapter text, in characters. */
+export const CHAPTER_TEXT_MAX_LENGTH = 200_000;
+
+/** Recent sessions kept in the browser's persisted state. */
+export const RECENT_SESSIONS_PERSISTED = 10;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { IdSchema, TimestampSchema } from "./common.ts";
+import { DocumentVersionSchema } from "./preferences.ts";
 import { SessionSchema, SessionStatusSchema } from "./session.ts";
 
 /**
@@ -28,10 +29,25 @@ export const SessionDeletedEventSchema = EventBase.extend({
   sessionId: IdSchema,
 });
 
+/** The user's preferences changed (values are fetched with `GET /api/preferences`, never sent in events). */
+export const PreferencesUpdatedEventSchema = EventBase.extend({
+  type: z.literal("preferences.updated"),
+  version: DocumentVersionSchema,
+});
+
+/** A session's checkpoint changed (fetch it with `GET /api/session/:id/checkpoint`). */
+export const CheckpointUpdatedEventSchema = EventBase.extend({
+  type: z.literal("checkpoint.updated"),
+  sessionId: IdSchema,
+  version: DocumentVersionSchema,
+});
+
 export const TidemarkEventSchema = z.discriminatedUnion("type", [
   SessionCreatedEventSchema,
   SessionStatusChangedEventSchema,
   SessionDeletedEventSchema,
+  PreferencesUpdatedEventSchema,
+  CheckpointUpdatedEventSchema,
 ]);
 export type TidemarkEvent = z.infer<typeof TidemarkEventSchema>;
 export type TidemarkEventType = TidemarkEvent["type"];

@@ -5,3 +5,6 @@ export * from "./session.ts";
 export * from "./recording.ts";
 export * from "./events.ts";
 export * from "./health.ts";
+export * from "./preferences.ts";
+export * from "./checkpoint.ts";
+export * from "./persisted-state.ts";

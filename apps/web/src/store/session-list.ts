@@ -31,5 +31,9 @@ export function applyEventToSessions(sessions: Session[], event: TidemarkEvent):
     case "session.deleted":
       if (!sessions.some((session) => session.id === event.sessionId)) return sessions;
       return sessions.filter((session) => session.id !== event.sessionId);
+    case "preferences.updated":
+    case "checkpoint.updated":
+      // Not about the session list; the persisted-state sync handles these.
+      return sessions;
   }
 }
