@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Times are stored as milliseconds since the epoch (UTC) and cross the wire as ISO strings. */
 
@@ -137,3 +137,31 @@ export const events = sqliteTable(
   },
   (table) => [index("events_user_id_idx").on(table.userId, table.id)],
 );
+
+/**
+ * Columns of a value stored only encrypted (AES-256-GCM): `ciphertext`, its 96-bit `iv` and
+ * 128-bit `auth_tag`. `version` counts accepted writes (optimistic concurrency).
+ */
+const sealedDocumentColumns = () => ({
+  version: integer("version").notNull(),
+  ciphertext: blob("ciphertext", { mode: "buffer" }).notNull(),
+  iv: blob("iv", { mode: "buffer" }).notNull(),
+  authTag: blob("auth_tag", { mode: "buffer" }).notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** A user's preferences, the server copy. */
+export const userPreferences = sqliteTable("user_preferences", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  ...sealedDocumentColumns(),
+});
+
+/** The open work of a session (text, voice, position); deleted with its session. */
+export const sessionCheckpoints = sqliteTable("session_checkpoints", {
+  sessionId: text("session_id")
+    .primaryKey()
+    .references(() => sessions.id, { onDelete: "cascade" }),
+  ...sealedDocumentColumns(),
+});
