@@ -35,4 +35,13 @@ describe("resumePlan", () => {
     const plan = resumePlan(detail("s1", { tracks: [trackSummary(0, { label: "Other", sampleRate: 48_000 })] }), local, { 0: USB, 1: null });
     expect(plan.map((entry) => entry.label)).toEqual(["Host"]);
   });
+
+  it("records a switched-off second track from the input remembered for it", () => {
+    const plan = resumePlan(detail("s1", { tracks: [trackSummary(0), trackSummary(1)] }), undefined, {
+      0: USB,
+      1: null,
+      rememberedSecond: { kind: "display" },
+    });
+    expect(plan.map((entry) => entry.source)).toEqual([USB, { kind: "display" }]);
+  });
 });

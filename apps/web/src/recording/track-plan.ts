@@ -6,6 +6,8 @@ import { DEFAULT_MICROPHONE, type AudioSourceChoice } from "../audio/media-sourc
 export interface TrackSources {
   0: AudioSourceChoice;
   1: AudioSourceChoice | null;
+  /** The input last picked for track 1, for resuming a two-track session while track 1 is switched off. */
+  rememberedSecond?: AudioSourceChoice;
 }
 
 export const TRACK_LABELS: Record<TrackNumber, string> = { 0: "Microphone", 1: "Second input" };
@@ -28,8 +30,10 @@ export function plannedTracks(sources: TrackSources): TrackPlan[] {
 
 /**
  * A resumed session keeps the tracks it has (so its tracks stay aligned), with their labels
- * and sample rates; the inputs are today's picks. A session with no track yet records like a
- * new one.
+ * and sample rates; the inputs are today's picks. A second track the picker has switched off
+ * still records, from `sources.rememberedSecond` (the input last picked for it), not silently from the
+ * default microphone unless nothing was ever picked. A session with no track yet records like
+ * a new one.
  */
 export function resumePlan(detail: SessionDetail, local: JournalSession | undefined, sources: TrackSources): TrackPlan[] {
   const declared = new Map<TrackNumber, { label: string; sampleRate: number }>();
@@ -46,6 +50,6 @@ export function resumePlan(detail: SessionDetail, local: JournalSession | undefi
       track,
       label,
       sampleRate,
-      source: (track === 0 ? sources[0] : sources[1]) ?? DEFAULT_MICROPHONE,
+      source: track === 0 ? sources[0] : (sources[1] ?? sources.rememberedSecond ?? DEFAULT_MICROPHONE),
     }));
 }

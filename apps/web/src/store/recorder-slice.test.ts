@@ -102,7 +102,55 @@ describe("recorder slice", () => {
     await store.getState().resumeRecording("s7");
 
     expect(store.getState().recorder.phase).toBe("recording");
-    expect(store.getState().secondTrackEnabled).toBe(true);
+    expect(store.getState().devices.secondInput).toBe("default");
+  });
+
+  it("remembers the picked inputs in the device choices, also the second track's while it is off", () => {
+    const { store } = createTestStore();
+    const state = () => store.getState();
+
+    state().setTrackInput(0, { kind: "microphone", deviceId: "usb" });
+    state().setSecondTrackEnabled(true);
+    state().setTrackInput(1, { kind: "display" });
+    expect(state().devices).toEqual({ microphoneId: "usb", secondInput: "display" });
+
+    state().setSecondTrackEnabled(false);
+    expect(state().devices.secondInput).toBeNull();
+    state().setSecondTrackEnabled(true);
+    expect(state().devices.secondInput).toBe("display");
+  });
+
+  it("records from the remembered inputs, as after a reload", async () => {
+    const { store, inputs } = createTestStore();
+    store.getState().setDeviceChoices({ microphoneId: "usb", secondInput: "display" });
+
+    await store.getState().startRecording();
+
+    expect(inputs.opened.map((capture) => capture.source)).toEqual([{ kind: "microphone", deviceId: "usb" }, { kind: "display" }]);
+  });
+
+  it("resumes a two-track session's second track from the remembered input, not silently the default microphone", async () => {
+    const { store, api, inputs } = createTestStore();
+    const state = () => store.getState();
+    state().setDeviceChoices({ secondInput: "guest-mic" });
+    state().setSecondTrackEnabled(false);
+    api.details.set("s7", detail("s7", { status: "incomplete", tracks: [trackSummary(0), trackSummary(1)] }));
+
+    await state().resumeRecording("s7");
+
+    expect(inputs.opened.map((capture) => capture.source)).toEqual([
+      { kind: "microphone", deviceId: null },
+      { kind: "microphone", deviceId: "guest-mic" },
+    ]);
+    expect(state().devices.secondInput).toBe("guest-mic");
+  });
+
+  it("makes the session being recorded the current session", async () => {
+    const { store } = createTestStore();
+
+    await store.getState().startRecording();
+
+    expect(store.getState().currentSessionId).toBe("s1");
   });
 
   it("drops a session from the recovery list once the recorder finished it", async () => {

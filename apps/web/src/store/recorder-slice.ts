@@ -1,12 +1,12 @@
 import type { UploadProgress, UploaderStatus } from "@tidemark/client";
 import type { TrackNumber } from "@tidemark/shared";
 import type { StateCreator } from "zustand";
-import { DEFAULT_MICROPHONE, type AudioInputDevice, type AudioSourceChoice } from "../audio/media-sources.ts";
+import type { AudioInputDevice, AudioSourceChoice } from "../audio/media-sources.ts";
 import type { AudioLevel } from "../audio/pcm.ts";
 import { messageOf } from "../error-message.ts";
 import type { RecorderController } from "../recording/recorder-controller.ts";
+import { DEFAULT_SECOND_INPUT, secondInputValue, trackSources, withTrackChoice } from "../recording/device-choices.ts";
 import type { RecorderSnapshot } from "../recording/recorder-snapshot.ts";
-import type { TrackSources } from "../recording/track-plan.ts";
 import type { AppState, StoreDependencies } from "./app-store.ts";
 
 /** The controller surface the store drives; tests pass a fake. */
@@ -51,9 +51,11 @@ export interface RecorderSlice {
   levels: Readonly<Record<TrackNumber, AudioLevel>>;
 
   recorderTitle: string;
-  /** Picked input per track; track 1 records only while `secondTrackEnabled`. */
-  inputs: Readonly<Record<TrackNumber, AudioSourceChoice>>;
-  secondTrackEnabled: boolean;
+  /**
+   * The second track's input while it is switched off (`devices.secondInput` is null then), so
+   * switching it back on, or resuming a two-track session, uses what was picked last.
+   */
+  offSecondInput: string | null;
   audioInputs: AudioInputDevice[];
   displayAudioAvailable: boolean;
   storage: StorageUsage | null;
@@ -64,6 +66,7 @@ export interface RecorderSlice {
   pendingUploads: Readonly<Record<string, number>>;
 
   setRecorderTitle: (title: string) => void;
+  /** Picks a track's input, remembered in `devices`; for an off track 1, what it records from once on. */
   setTrackInput: (track: TrackNumber, choice: AudioSourceChoice) => void;
   setSecondTrackEnabled: (enabled: boolean) => void;
   refreshAudioInputs: () => Promise<void>;
@@ -96,6 +99,8 @@ export function createRecorderSlice({
     recorder.subscribe((snapshot) => {
       set((state) => ({
         recorder: snapshot,
+        // The session being recorded is the one the user works in.
+        currentSessionId: snapshot.phase === "recording" && snapshot.sessionId !== null ? snapshot.sessionId : state.currentSessionId,
         levels: isCapturing(snapshot) ? state.levels : { 0: SILENCE, 1: SILENCE },
         // A session the recorder finished needs no recovery any more.
         recoverable:
@@ -106,10 +111,7 @@ export function createRecorderSlice({
     });
     recorder.onLevel((track, level) => set((state) => ({ levels: { ...state.levels, [track]: level } })));
 
-    function sources(): TrackSources {
-      const { inputs, secondTrackEnabled } = get();
-      return { 0: inputs[0], 1: secondTrackEnabled ? inputs[1] : null };
-    }
+    const sources = () => trackSources(get().devices, get().offSecondInput);
 
     /** The controller reports its own failures in its snapshot; anything else thrown lands there too. */
     async function guarded(action: () => Promise<void>): Promise<void> {
@@ -124,8 +126,7 @@ export function createRecorderSlice({
       recorder: recorder.getSnapshot(),
       levels: { 0: SILENCE, 1: SILENCE },
       recorderTitle: "",
-      inputs: { 0: DEFAULT_MICROPHONE, 1: DEFAULT_MICROPHONE },
-      secondTrackEnabled: false,
+      offSecondInput: null,
       audioInputs: [],
       displayAudioAvailable: environment.canCaptureDisplayAudio(),
       storage: null,
@@ -135,8 +136,20 @@ export function createRecorderSlice({
       pendingUploads: {},
 
       setRecorderTitle: (recorderTitle) => set({ recorderTitle }),
-      setTrackInput: (track, choice) => set((state) => ({ inputs: { ...state.inputs, [track]: choice } })),
-      setSecondTrackEnabled: (secondTrackEnabled) => set({ secondTrackEnabled }),
+      setTrackInput(track, choice) {
+        const { devices, setDeviceChoices } = get();
+        if (track === 1 && devices.secondInput === null) {
+          set({ offSecondInput: secondInputValue(choice) });
+          return;
+        }
+        setDeviceChoices(withTrackChoice(devices, track, choice));
+      },
+      setSecondTrackEnabled(enabled) {
+        const { devices, offSecondInput, setDeviceChoices } = get();
+        if (enabled === (devices.secondInput !== null)) return;
+        if (!enabled) set({ offSecondInput: devices.secondInput });
+        setDeviceChoices({ secondInput: enabled ? (offSecondInput ?? DEFAULT_SECOND_INPUT) : null });
+      },
 
       async refreshAudioInputs() {
         try {
@@ -174,8 +187,12 @@ export function createRecorderSlice({
 
       async resumeRecording(sessionId) {
         await guarded(() => recorder.resume(sessionId, { sources: sources() }));
-        // The resumed session may have a second track the picker did not enable.
-        if (get().recorder.tracks.some((track) => track.track === 1)) set({ secondTrackEnabled: true });
+        // The resumed session may have a second track the picker did not enable; it records
+        // from the remembered input, which the picker now shows.
+        const { recorder: snapshot, devices, offSecondInput, setDeviceChoices } = get();
+        if (snapshot.tracks.some((track) => track.track === 1) && devices.secondInput === null) {
+          setDeviceChoices({ secondInput: offSecondInput ?? DEFAULT_SECOND_INPUT });
+        }
       },
       completeRecording: (sessionId) => guarded(() => recorder.markComplete(sessionId)),
       acceptGaps: () => guarded(() => recorder.acceptGaps()),

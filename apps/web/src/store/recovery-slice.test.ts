@@ -1,6 +1,7 @@
 import type { RecoverableSession } from "@tidemark/client";
 import { describe, expect, it } from "vitest";
 import { deferred } from "../recording/controller-fakes.ts";
+import { DISMISSED_RECOVERY_LIMIT } from "./recovery-slice.ts";
 import { createTestStore, fakeRecovery } from "./test-store.ts";
 
 const onDevice: RecoverableSession = {
@@ -71,5 +72,37 @@ describe("recovery slice", () => {
 
     expect(await store.getState().listLocalTracks("s1")).toEqual([{ track: 0, label: "Microphone", seconds: 12 }]);
     expect(await store.getState().exportLocalTrack("s1", 0)).toBe(wav);
+  });
+
+  it("dismisses a session, offers it again on request, and keeps each id once", () => {
+    const { store } = createTestStore();
+    const state = () => store.getState();
+
+    state().dismissRecovery("s1");
+    state().dismissRecovery("s1");
+    state().dismissRecovery("s2");
+    expect(state().dismissedRecoveryIds).toEqual(["s1", "s2"]);
+
+    state().undoRecoveryDismissal("s1");
+    expect(state().dismissedRecoveryIds).toEqual(["s2"]);
+  });
+
+  it("dismisses every session offered right now at once", async () => {
+    const { store } = createTestStore({ recovery: fakeRecovery({ detectLocal: async () => [onDevice, serverOnly] }) });
+    await store.getState().detectLocalRecovery();
+    store.getState().dismissRecovery("older");
+
+    store.getState().dismissAllRecoveries();
+
+    expect(store.getState().dismissedRecoveryIds).toEqual(["older", "s1", "s2"]);
+  });
+
+  it("keeps at most the persisted limit of dismissals, forgetting the oldest", () => {
+    const { store } = createTestStore();
+    for (let i = 0; i < DISMISSED_RECOVERY_LIMIT + 5; i++) store.getState().dismissRecovery(`s${i}`);
+
+    const dismissed = store.getState().dismissedRecoveryIds;
+    expect(dismissed).toHaveLength(DISMISSED_RECOVERY_LIMIT);
+    expect(dismissed[0]).toBe("s5");
   });
 });

@@ -33,6 +33,8 @@ export interface RecoverySlice {
   recoveryError: string | null;
   /** Sessions some tab of this browser is recording right now: not interrupted, just elsewhere. */
   sessionsBeingRecorded: string[];
+  /** Interrupted sessions the user chose not to be asked about again, oldest first; persisted. */
+  dismissedRecoveryIds: string[];
 
   detectLocalRecovery: () => Promise<void>;
   detectServerRecovery: () => Promise<void>;
@@ -40,6 +42,21 @@ export interface RecoverySlice {
   listLocalTracks: (sessionId: string) => Promise<LocalTrack[]>;
   /** A WAV of one track from this device's copy, for when the server cannot provide it. */
   exportLocalTrack: (sessionId: string, track: TrackNumber) => Promise<Blob>;
+  /** Stops offering a session for recovery; its audio and its place in the history stay. */
+  dismissRecovery: (sessionId: string) => void;
+  /** Offers a dismissed session again. */
+  undoRecoveryDismissal: (sessionId: string) => void;
+  /** Dismisses every session offered right now. */
+  dismissAllRecoveries: () => void;
+}
+
+/** How many dismissals are kept (the persisted schema's limit); the oldest go first. */
+export const DISMISSED_RECOVERY_LIMIT = 1_000;
+
+function withDismissed(dismissed: string[], ids: string[]): string[] {
+  const added = ids.filter((id) => !dismissed.includes(id));
+  if (added.length === 0) return dismissed;
+  return [...dismissed, ...added].slice(-DISMISSED_RECOVERY_LIMIT);
 }
 
 export function createRecoverySlice({ recovery, environment }: StoreDependencies): StateCreator<AppState, [], [], RecoverySlice> {
@@ -48,6 +65,7 @@ export function createRecoverySlice({ recovery, environment }: StoreDependencies
     recoveryCheck: "pending",
     recoveryError: null,
     sessionsBeingRecorded: [],
+    dismissedRecoveryIds: [],
 
     async detectLocalRecovery() {
       try {
@@ -90,5 +108,22 @@ export function createRecoverySlice({ recovery, environment }: StoreDependencies
 
     listLocalTracks: (sessionId) => recovery.localTracks(sessionId),
     exportLocalTrack: (sessionId, track) => recovery.exportLocalTrack(sessionId, track),
+
+    dismissRecovery(sessionId) {
+      const dismissed = get().dismissedRecoveryIds;
+      const next = withDismissed(dismissed, [sessionId]);
+      if (next !== dismissed) set({ dismissedRecoveryIds: next });
+    },
+
+    undoRecoveryDismissal(sessionId) {
+      const dismissed = get().dismissedRecoveryIds;
+      if (dismissed.includes(sessionId)) set({ dismissedRecoveryIds: dismissed.filter((id) => id !== sessionId) });
+    },
+
+    dismissAllRecoveries() {
+      const { dismissedRecoveryIds, recoverable } = get();
+      const next = withDismissed(dismissedRecoveryIds, recoverable.map((session) => session.sessionId));
+      if (next !== dismissedRecoveryIds) set({ dismissedRecoveryIds: next });
+    },
   });
 }

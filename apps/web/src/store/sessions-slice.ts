@@ -16,6 +16,8 @@ export interface SessionsSlice {
   busySessionIds: string[];
   /** The last failure worth showing, as a sentence. */
   error: string | null;
+  /** The session the user is working in (a recording, or the draft's session); persisted. */
+  currentSessionId: string | null;
 
   load: () => Promise<void>;
   create: (kind: SessionKind, title: string) => Promise<Session | null>;
@@ -25,6 +27,12 @@ export interface SessionsSlice {
   applyEvent: (message: ServerMessage) => void;
   reportError: (error: unknown) => void;
   dismissError: () => void;
+  setCurrentSession: (id: string | null) => void;
+  /**
+   * Shows the sessions this device saved at its last visit until the server answers. A list
+   * already fetched is newer and stays.
+   */
+  showSavedSessions: (sessions: Session[]) => void;
 }
 
 type ListUpdate = (sessions: Session[]) => Session[];
@@ -60,6 +68,7 @@ export function createSessionsSlice({ api }: StoreDependencies): StateCreator<Ap
       creating: false,
       busySessionIds: [],
       error: null,
+      currentSessionId: null,
 
       async load() {
         const ticket = ++latestLoad;
@@ -111,6 +120,15 @@ export function createSessionsSlice({ api }: StoreDependencies): StateCreator<Ap
 
       dismissError() {
         set({ error: null });
+      },
+
+      setCurrentSession(currentSessionId) {
+        if (currentSessionId !== get().currentSessionId) set({ currentSessionId });
+      },
+
+      showSavedSessions(saved) {
+        if (get().loaded) return;
+        set((state) => ({ sessions: saved.reduce(upsertSession, state.sessions) }));
       },
     };
   };

@@ -1,0 +1,128 @@
+import { CHAPTER_TEXT_MAX_LENGTH, DEFAULT_SYNTHESIS_PARAMETERS, type SessionCheckpointState } from "@tidemark/shared";
+import { describe, expect, it } from "vitest";
+import { EMPTY_DRAFT } from "./draft-slice.ts";
+import { createTestStore } from "./test-store.ts";
+
+const SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000001";
+
+function draftStore() {
+  const { store } = createTestStore();
+  return { store, state: () => store.getState() };
+}
+
+describe("draft slice", () => {
+  it("starts empty, with no session", () => {
+    const { state } = draftStore();
+    expect(state().draft).toEqual(EMPTY_DRAFT);
+  });
+
+  it("adds numbered chapters and moves the position to the new one", () => {
+    const { state } = draftStore();
+
+    const first = state().addChapter();
+    const second = state().addChapter("Epilogue");
+
+    expect(state().draft.chapters.map((chapter) => [chapter.id, chapter.title])).toEqual([
+      [first, "Chapter 1"],
+      [second, "Epilogue"],
+    ]);
+    expect(state().draft.position).toEqual({ chapter: 1, offset: 0 });
+  });
+
+  it("renames a chapter and edits its text", () => {
+    const { state } = draftStore();
+    const id = state().addChapter()!;
+
+    state().renameChapter(id, "The storm");
+    state().editChapterText(id, "It was a dark night.");
+
+    expect(state().draft.chapters[0]).toEqual({ id, title: "The storm", text: "It was a dark night." });
+  });
+
+  it("cuts text at the longest length the server accepts", () => {
+    const { state } = draftStore();
+    const id = state().addChapter()!;
+
+    state().editChapterText(id, "x".repeat(CHAPTER_TEXT_MAX_LENGTH + 10));
+
+    expect(state().draft.chapters[0]!.text).toHaveLength(CHAPTER_TEXT_MAX_LENGTH);
+  });
+
+  it("keeps the position on the same chapter when an earlier chapter is removed", () => {
+    const { state } = draftStore();
+    const one = state().addChapter()!;
+    const two = state().addChapter()!;
+    state().editChapterText(two, "Some words here.");
+    state().setDraftPosition({ chapter: 1, offset: 5 });
+
+    state().removeChapter(one);
+
+    expect(state().draft.chapters.map((chapter) => chapter.id)).toEqual([two]);
+    expect(state().draft.position).toEqual({ chapter: 0, offset: 5 });
+  });
+
+  it("keeps the position inside the chapters and their text", () => {
+    const { state } = draftStore();
+    const id = state().addChapter()!;
+    state().editChapterText(id, "Short.");
+
+    state().setDraftPosition({ chapter: 7, offset: 500 });
+
+    expect(state().draft.position).toEqual({ chapter: 0, offset: 6 });
+  });
+
+  it("keeps the title and notes", () => {
+    const { state } = draftStore();
+    state().setDraftTitle("The long book");
+    state().setDraftNotes("Read chapter 3 slower.");
+    expect(state().draft).toMatchObject({ title: "The long book", notes: "Read chapter 3 slower." });
+  });
+
+  it("attaches the server session the draft is backed up under, and makes it the current session", () => {
+    const { state } = draftStore();
+
+    state().attachDraftSession(SESSION);
+
+    expect(state().draft.sessionId).toBe(SESSION);
+    expect(state().currentSessionId).toBe(SESSION);
+  });
+
+  it("starts a new draft, leaving the old one to its session", () => {
+    const { state } = draftStore();
+    state().attachDraftSession(SESSION);
+    state().setDraftTitle("Old");
+
+    state().startNewDraft();
+
+    expect(state().draft).toEqual(EMPTY_DRAFT);
+    expect(state().currentSessionId).toBeNull();
+  });
+
+  it("opens a saved checkpoint with its text, position, voice and parameters", () => {
+    const { state } = draftStore();
+    const checkpoint: SessionCheckpointState = {
+      title: "Audiobook",
+      chapters: [
+        { id: "c1", title: "One", text: "First." },
+        { id: "c2", title: "Two", text: "Second chapter." },
+      ],
+      engine: "browser",
+      voice: "Alex",
+      parameters: { ...DEFAULT_SYNTHESIS_PARAMETERS, rate: 0.75 },
+      position: { chapter: 1, offset: 7 },
+      notes: "",
+      savedAt: "2025-01-01T12:00:00.000Z",
+    };
+
+    state().openCheckpoint(SESSION, checkpoint);
+
+    expect(state().draft).toEqual({
+      sessionId: SESSION,
+      title: "Audiobook",
+      chapters: checkpoint.chapters,
+      position: { chapter: 1, offset: 7 },
+      notes: "",
+    });
+    expect(state()).toMatchObject({ engine: "browser", voice: "Alex", parameters: { rate: 0.75 }, currentSessionId: SESSION });
+  });
+});
