@@ -8,3 +8,4 @@ export * from "./session-heartbeat.ts";
 export * from "./finish-recording.ts";
 export * from "./recovery-detection.ts";
 export * from "./device-identity.ts";
+export * from "./persistence/index.ts";

@@ -1,0 +1,123 @@
+import { sha256Base64 } from "../digest.ts";
+
+export type RecordEncoding = "json" | "gzip";
+
+/**
+ * A persisted value as it sits in storage. The payload is the UTF-8 JSON of the value, gzipped
+ * when large; the checksum covers the payload bytes exactly as stored, so damage anywhere in
+ * them (a torn write, a bit flip, a hand-edited profile) is found before the value is trusted.
+ */
+export interface StoredRecord {
+  key: string;
+  /** Version of the value's schema, for migrations and for tabs running different code. */
+  schemaVersion: number;
+  /** Epoch milliseconds of the write. */
+  savedAt: number;
+  /** Which tab wrote it, so a tab recognises its own writes when other tabs announce theirs. */
+  writerId: string;
+  encoding: RecordEncoding;
+  payload: ArrayBuffer;
+  /** Base64 SHA-256 of `payload`. */
+  checksum: string;
+}
+
+export interface EncodeRecordInput {
+  key: string;
+  schemaVersion: number;
+  savedAt: number;
+  writerId: string;
+  /** Payloads larger than this many bytes are gzipped. */
+  compressAboveBytes: number;
+}
+
+export type DecodedRecord =
+  | { ok: true; record: StoredRecord; value: unknown }
+  | { ok: false; reason: "checksum" | "decode"; detail: string; schemaVersion: number | null };
+
+const encoder = new TextEncoder();
+
+/**
+ * The only synchronous part of a save: one `JSON.stringify` and one UTF-8 encode. Everything
+ * after it (compression, checksum, the storage write) runs asynchronously, off the critical path
+ * of the change that caused the save.
+ */
+export function serializeValue(value: unknown): ArrayBuffer {
+  const bytes = encoder.encode(JSON.stringify(value));
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes.buffer
+    : bytes.slice().buffer;
+}
+
+export async function encodeRecord(json: ArrayBuffer, input: EncodeRecordInput): Promise<StoredRecord> {
+  const compress = json.byteLength > input.compressAboveBytes;
+  const payload = compress ? await gzip(json) : json;
+  return {
+    key: input.key,
+    schemaVersion: input.schemaVersion,
+    savedAt: input.savedAt,
+    writerId: input.writerId,
+    encoding: compress ? "gzip" : "json",
+    payload,
+    checksum: await sha256Base64(payload),
+  };
+}
+
+/** Reads a record found in storage. Never throws: anything wrong with it is reported as a reason. */
+export async function decodeRecord(raw: unknown): Promise<DecodedRecord> {
+  const record = readEnvelope(raw);
+  if (typeof record === "string") return { ok: false, reason: "decode", detail: record, schemaVersion: null };
+  const failed = (reason: "checksum" | "decode", detail: string): DecodedRecord => ({
+    ok: false,
+    reason,
+    detail,
+    schemaVersion: record.schemaVersion,
+  });
+  if ((await sha256Base64(record.payload)) !== record.checksum) {
+    return failed("checksum", "The stored bytes do not match their checksum.");
+  }
+  let json: ArrayBuffer;
+  try {
+    json = record.encoding === "gzip" ? await gunzip(record.payload) : record.payload;
+  } catch (error) {
+    return failed("decode", `The compressed payload could not be read: ${describe(error)}`);
+  }
+  try {
+    return { ok: true, record, value: JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json)) };
+  } catch (error) {
+    return failed("decode", `The payload is not valid JSON: ${describe(error)}`);
+  }
+}
+
+/** The record's envelope, or a sentence saying why `raw` is not one. */
+export function readEnvelope(raw: unknown): StoredRecord | string {
+  if (typeof raw !== "object" || raw === null) return "The stored value is not a record.";
+  const record = raw as Partial<Record<keyof StoredRecord, unknown>>;
+  if (typeof record.key !== "string") return "The record has no key.";
+  if (!Number.isInteger(record.schemaVersion) || (record.schemaVersion as number) < 0) {
+    return "The record has no valid schema version.";
+  }
+  if (typeof record.savedAt !== "number" || typeof record.writerId !== "string") {
+    return "The record does not say when or by whom it was written.";
+  }
+  if (record.encoding !== "json" && record.encoding !== "gzip") return "The record names an unknown encoding.";
+  if (!isArrayBuffer(record.payload)) return "The record's payload is not binary.";
+  if (typeof record.checksum !== "string") return "The record has no checksum.";
+  return record as StoredRecord;
+}
+
+// `instanceof` fails for buffers made in another realm (an iframe, a test environment).
+export function isArrayBuffer(value: unknown): value is ArrayBuffer {
+  return Object.prototype.toString.call(value) === "[object ArrayBuffer]";
+}
+
+async function gzip(bytes: ArrayBuffer): Promise<ArrayBuffer> {
+  return new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+}
+
+async function gunzip(bytes: ArrayBuffer): Promise<ArrayBuffer> {
+  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
