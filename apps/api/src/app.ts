@@ -17,6 +17,7 @@ import authRoutes from "./routes/auth.ts";
 import eventRoutes from "./routes/events.ts";
 import healthRoutes from "./routes/health.ts";
 import recordingRoutes from "./routes/recording.ts";
+import backupRoutes from "./routes/backups.ts";
 import recoveryRoutes from "./routes/recovery.ts";
 import sessionRoutes from "./routes/sessions.ts";
 
@@ -26,6 +27,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Defaults to the SQLite file in DATA_DIR; tests pass `:memory:`. */
   databaseFile?: string;
+  /** Defaults to ENCRYPTION_KEY or the key file in DATA_DIR; tests pass a key and touch no disk. */
+  encryptionKey?: Buffer;
 }
 
 const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -40,7 +43,7 @@ async function app(fastify: FastifyInstance, options: AppOptions): Promise<void>
 
   await fastify.register(errorHandler);
   await fastify.register(database, { file: options.databaseFile ?? databaseFile(config) });
-  await fastify.register(services, { config, clock });
+  await fastify.register(services, { config, clock, encryptionKey: options.encryptionKey });
   await fastify.register(auth);
   await fastify.register(backgroundJobs, { config });
   await fastify.register(docs, { version });
@@ -51,6 +54,7 @@ async function app(fastify: FastifyInstance, options: AppOptions): Promise<void>
   await fastify.register(sessionRoutes);
   await fastify.register(recordingRoutes);
   await fastify.register(recoveryRoutes);
+  await fastify.register(backupRoutes);
   await fastify.register(eventRoutes);
   await fastify.register(web, { root: config.WEB_DIST_DIR });
 }

@@ -2,6 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { RETENTION_HOURS, SESSION_TIMEOUT_MS, SWEEP_INTERVAL_MS } from "@tidemark/shared";
+import { decodeEncryptionKey, ENCRYPTION_KEY_FORMAT } from "./lib/encryption-key.ts";
 
 /** The built web app beside this package in the monorepo (`apps/web/dist`). */
 const siblingWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url));
@@ -25,6 +26,22 @@ export const ConfigSchema = z.object({
     .enum(["true", "false"])
     .default("false")
     .transform((value) => value === "true"),
+  /**
+   * Key that encrypts preferences and checkpoints at rest: the base64 encoding of exactly 32
+   * bytes (`openssl rand -base64 32`). Unset: a key is generated once into DATA_DIR/encryption.key.
+   */
+  ENCRYPTION_KEY: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined) return undefined;
+      const key = decodeEncryptionKey(value);
+      if (!key) {
+        context.addIssue({ code: "custom", message: ENCRYPTION_KEY_FORMAT });
+        return z.NEVER;
+      }
+      return key;
+    }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -47,4 +64,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** The SQLite file lives inside the data directory. `:memory:` is used by tests. */
 export function databaseFile(config: Pick<Config, "DATA_DIR">): string {
   return path.join(config.DATA_DIR, "tidemark.sqlite");
+}
+
+/** Where the generated encryption key is kept when ENCRYPTION_KEY is not set. */
+export function encryptionKeyFile(config: Pick<Config, "DATA_DIR">): string {
+  return path.join(config.DATA_DIR, "encryption.key");
 }

@@ -14,6 +14,12 @@ import { RecordingRepository } from "../repositories/recording-repository.ts";
 import { RecordingService } from "../services/recording.ts";
 import { RecoveryTokens } from "../services/recovery-tokens.ts";
 import { SessionFinisher } from "../services/session-finisher.ts";
+import { encryptionKeyFile } from "../config.ts";
+import { loadOrCreateKeyFile } from "../lib/encryption-key.ts";
+import { BackupRepository } from "../repositories/backup-repository.ts";
+import { AccountDeletion } from "../services/account-deletion.ts";
+import { BackupService } from "../services/backups.ts";
+import { ValueCipher } from "../services/encryption.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -28,17 +34,21 @@ declare module "fastify" {
     sessions: SessionLifecycle;
     sessionRepository: SessionRepository;
     retention: RetentionJob;
+    backups: BackupService;
+    accountDeletion: AccountDeletion;
   }
 }
 
 export interface ServicesOptions {
   config: Config;
   clock: Clock;
+  /** The key for values at rest; by default ENCRYPTION_KEY, else the key file in DATA_DIR. */
+  encryptionKey?: Buffer;
 }
 
 /** Builds the repositories and services once and decorates the instance with them. */
 export default fp<ServicesOptions>(
-  async function services(fastify, { config, clock }) {
+  async function services(fastify, { config, clock, encryptionKey }) {
     const eventLog = new EventLog(fastify.db, clock, EVENT_LOG_LIMIT);
     const sessionRepository = new SessionRepository(fastify.db);
     const audioStore = new AudioStore(config.DATA_DIR);
@@ -70,6 +80,15 @@ export default fp<ServicesOptions>(
     fastify.decorate(
       "retention",
       new RetentionJob(sessionRepository, recordingRepository, lifecycle, heartbeats, eventLog, audioStore, clock, config.RETENTION_HOURS),
+    );
+    const key = encryptionKey ?? config.ENCRYPTION_KEY ?? (await loadOrCreateKeyFile(encryptionKeyFile(config)));
+    fastify.decorate(
+      "backups",
+      new BackupService(new BackupRepository(fastify.db), lifecycle, eventLog, new ValueCipher(key), clock, fastify.log),
+    );
+    fastify.decorate(
+      "accountDeletion",
+      new AccountDeletion(sessionRepository, lifecycle, fastify.identity, eventLog, audioStore),
     );
   },
   { name: "services", dependencies: ["database"] },

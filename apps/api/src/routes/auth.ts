@@ -1,5 +1,6 @@
 import { AUTH_COOKIE_NAME, DeviceAuthResponseSchema, ErrorResponseSchema, RestoreCookieResponseSchema } from "@tidemark/shared";
 import type { FastifyReply } from "fastify";
+import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { badRequest } from "../lib/http-errors.ts";
 
@@ -7,14 +8,9 @@ import { badRequest } from "../lib/http-errors.ts";
 const COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600;
 
 const authRoutes: FastifyPluginAsyncZod<{ secureCookie: boolean }> = async (fastify, { secureCookie }) => {
+  const cookieOptions = { path: "/", httpOnly: true, sameSite: "lax", secure: secureCookie } as const;
   const setAuthCookie = (reply: FastifyReply, token: string) =>
-    reply.setCookie(AUTH_COOKIE_NAME, token, {
-      path: "/",
-      httpOnly: true,
-      sameSite: "lax",
-      secure: secureCookie,
-      maxAge: COOKIE_MAX_AGE_SECONDS,
-    });
+    reply.setCookie(AUTH_COOKIE_NAME, token, { ...cookieOptions, maxAge: COOKIE_MAX_AGE_SECONDS });
 
   fastify.post(
     "/api/auth/device",
@@ -49,6 +45,22 @@ const authRoutes: FastifyPluginAsyncZod<{ secureCookie: boolean }> = async (fast
       if (!token) throw badRequest("Send the device token as Authorization: Bearer <token>");
       setAuthCookie(reply, token);
       return { userId: request.userId };
+    },
+  );
+
+  fastify.delete(
+    "/api/me",
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Delete all of the caller's data and the device identity; the token stops working",
+        response: { 204: z.undefined().describe("Everything is deleted"), 401: ErrorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      await fastify.accountDeletion.deleteUser(request.userId);
+      reply.clearCookie(AUTH_COOKIE_NAME, cookieOptions);
+      return reply.status(204).send();
     },
   );
 };

@@ -30,7 +30,8 @@ const eventRoutes: FastifyPluginAsyncZod = async (fastify) => {
         if (Array.isArray(replay)) replay.forEach(send);
         else send(replay);
       }
-      const unsubscribe = fastify.eventLog.subscribe(request.userId, send);
+      // The user's identity was deleted: close, and a reconnect is refused (401).
+      const unsubscribe = fastify.eventLog.subscribe(request.userId, send, () => socket.close(1008, "Device identity deleted"));
 
       let alive = true;
       socket.on("pong", () => {

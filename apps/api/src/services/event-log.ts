@@ -5,6 +5,10 @@ import { events } from "../db/schema.ts";
 import type { Clock } from "../lib/clock.ts";
 
 type Listener = (event: TidemarkEvent) => void;
+interface Subscriber {
+  deliver: Listener;
+  end?: () => void;
+}
 export type EventRecorder = (userId: string, payload: TidemarkEventPayload) => void;
 
 /**
@@ -14,7 +18,7 @@ export type EventRecorder = (userId: string, payload: TidemarkEventPayload) => v
  * for a change that was rolled back, and a reconnecting client can replay what it missed.
  */
 export class EventLog {
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly listeners = new Map<string, Set<Subscriber>>();
 
   constructor(
     private readonly db: Db,
@@ -59,17 +63,31 @@ export class EventLog {
     return row?.seq ?? 0;
   }
 
-  subscribe(userId: string, listener: Listener): () => void {
+  /** `onEnd` runs if the subscription is ended from this side (the user was deleted). */
+  subscribe(userId: string, listener: Listener, onEnd?: () => void): () => void {
     let set = this.listeners.get(userId);
     if (!set) {
       set = new Set();
       this.listeners.set(userId, set);
     }
-    set.add(listener);
+    const subscriber: Subscriber = { deliver: listener, end: onEnd };
+    set.add(subscriber);
     return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(userId);
+      set.delete(subscriber);
+      if (set.size === 0 && this.listeners.get(userId) === set) this.listeners.delete(userId);
     };
+  }
+
+  /** Deletes every event of a user; run in the transaction that deletes the user. */
+  deleteForUser(userId: string): number {
+    return this.db.delete(events).where(eq(events.userId, userId)).run().changes;
+  }
+
+  /** Ends the live subscriptions of a deleted user, so their open streams close. */
+  endSubscriptions(userId: string): void {
+    const set = this.listeners.get(userId);
+    this.listeners.delete(userId);
+    for (const subscriber of set ?? []) subscriber.end?.();
   }
 
   /** Keeps the newest `limit` events; returns how many were removed. */
@@ -90,7 +108,7 @@ export class EventLog {
   }
 
   private publish(userId: string, event: TidemarkEvent): void {
-    for (const listener of this.listeners.get(userId) ?? []) listener(event);
+    for (const subscriber of this.listeners.get(userId) ?? []) subscriber.deliver(event);
   }
 }
 

@@ -62,6 +62,17 @@ export class IdentityService {
     return userId;
   }
 
+  /**
+   * Deletes a user and, by the foreign keys' cascades, everything that refers to them: device
+   * tokens, sessions with their tracks, chunks, files, recovery tokens and checkpoints, and
+   * preferences. Run inside a transaction; the user's files on disk are the caller's to remove.
+   */
+  deleteUser(userId: string): boolean {
+    const deleted = this.db.delete(users).where(eq(users.id, userId)).run().changes > 0;
+    this.forgetUser(userId);
+    return deleted;
+  }
+
   /** Drops a deleted user's tokens from the cache. */
   forgetUser(userId: string): void {
     for (const [tokenHash, owner] of this.cache) if (owner === userId) this.cache.delete(tokenHash);

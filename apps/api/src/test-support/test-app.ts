@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,7 +14,14 @@ export interface TestAppOptions {
   /** A real database file; by default a fresh in-memory database migrated by the real migrations. */
   databaseFile?: string;
   dataDir?: string;
+  /**
+   * The key for values at rest. By default one fixed key per test file, so no test touches a
+   * key file; `null` uses the real source (ENCRYPTION_KEY, else DATA_DIR/encryption.key).
+   */
+  encryptionKey?: Buffer | null;
 }
+
+const testEncryptionKey = randomBytes(32);
 
 /** A temporary data directory removed by the returned cleanup. */
 export function tempDataDir(): { dir: string; remove: () => void } {
@@ -32,6 +39,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<Fasti
     config: testConfig(options.env, options.dataDir),
     clock: options.clock,
     databaseFile: options.databaseFile ?? ":memory:",
+    encryptionKey: options.encryptionKey === null ? undefined : (options.encryptionKey ?? testEncryptionKey),
   });
   await app.ready();
   return app;

@@ -1,0 +1,38 @@
+import { eq, getTableColumns } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { sessionCheckpoints, userPreferences } from "../db/schema.ts";
+
+/** A stored, encrypted document: its version, the sealed value and when it was written. */
+export type SealedDocumentRow = Omit<typeof userPreferences.$inferSelect, "userId">;
+
+const { userId: _owner, ...preferenceColumns } = getTableColumns(userPreferences);
+const { sessionId: _session, ...checkpointColumns } = getTableColumns(sessionCheckpoints);
+
+/** All SQL about the server copies of preferences and session checkpoints. Callers own transactions. */
+export class BackupRepository {
+  constructor(private readonly db: Db) {}
+
+  findPreferences(userId: string): SealedDocumentRow | undefined {
+    return this.db.select(preferenceColumns).from(userPreferences).where(eq(userPreferences.userId, userId)).get();
+  }
+
+  savePreferences(userId: string, row: SealedDocumentRow): void {
+    this.db
+      .insert(userPreferences)
+      .values({ userId, ...row })
+      .onConflictDoUpdate({ target: userPreferences.userId, set: row })
+      .run();
+  }
+
+  findCheckpoint(sessionId: string): SealedDocumentRow | undefined {
+    return this.db.select(checkpointColumns).from(sessionCheckpoints).where(eq(sessionCheckpoints.sessionId, sessionId)).get();
+  }
+
+  saveCheckpoint(sessionId: string, row: SealedDocumentRow): void {
+    this.db
+      .insert(sessionCheckpoints)
+      .values({ sessionId, ...row })
+      .onConflictDoUpdate({ target: sessionCheckpoints.sessionId, set: row })
+      .run();
+  }
+}
