@@ -1,6 +1,6 @@
 import { CHAPTER_TEXT_MAX_LENGTH, DEFAULT_SYNTHESIS_PARAMETERS, type SessionCheckpointState } from "@tidemark/shared";
 import { describe, expect, it } from "vitest";
-import { EMPTY_DRAFT } from "./draft-slice.ts";
+import { draftHasContent } from "./draft-slice.ts";
 import { createTestStore } from "./test-store.ts";
 
 const SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000001";
@@ -11,37 +11,42 @@ function draftStore() {
 }
 
 describe("draft slice", () => {
-  it("starts empty, with no session", () => {
+  it("starts with one empty chapter to type into and no session", () => {
     const { state } = draftStore();
-    expect(state().draft).toEqual(EMPTY_DRAFT);
+    expect(state().draft).toMatchObject({ sessionId: null, title: "", notes: "", chapters: [{ title: "Chapter 1", text: "" }] });
+    expect(draftHasContent(state().draft)).toBe(false);
   });
 
   it("adds numbered chapters and moves the position to the new one", () => {
     const { state } = draftStore();
+    const [initial] = state().draft.chapters;
 
-    const first = state().addChapter();
-    const second = state().addChapter("Epilogue");
+    const second = state().addChapter();
+    const third = state().addChapter("Epilogue");
 
     expect(state().draft.chapters.map((chapter) => [chapter.id, chapter.title])).toEqual([
-      [first, "Chapter 1"],
-      [second, "Epilogue"],
+      [initial!.id, "Chapter 1"],
+      [second, "Chapter 2"],
+      [third, "Epilogue"],
     ]);
-    expect(state().draft.position).toEqual({ chapter: 1, offset: 0 });
+    expect(state().draft.position).toEqual({ chapter: 2, offset: 0 });
+    expect(new Set(state().draft.chapters.map((chapter) => chapter.id)).size).toBe(3);
   });
 
-  it("renames a chapter and edits its text", () => {
+  it("renames a chapter and edits its text, which makes the draft worth keeping", () => {
     const { state } = draftStore();
-    const id = state().addChapter()!;
+    const id = state().draft.chapters[0]!.id;
 
     state().renameChapter(id, "The storm");
     state().editChapterText(id, "It was a dark night.");
 
     expect(state().draft.chapters[0]).toEqual({ id, title: "The storm", text: "It was a dark night." });
+    expect(draftHasContent(state().draft)).toBe(true);
   });
 
   it("cuts text at the longest length the server accepts", () => {
     const { state } = draftStore();
-    const id = state().addChapter()!;
+    const id = state().draft.chapters[0]!.id;
 
     state().editChapterText(id, "x".repeat(CHAPTER_TEXT_MAX_LENGTH + 10));
 
@@ -50,7 +55,7 @@ describe("draft slice", () => {
 
   it("keeps the position on the same chapter when an earlier chapter is removed", () => {
     const { state } = draftStore();
-    const one = state().addChapter()!;
+    const one = state().draft.chapters[0]!.id;
     const two = state().addChapter()!;
     state().editChapterText(two, "Some words here.");
     state().setDraftPosition({ chapter: 1, offset: 5 });
@@ -63,7 +68,7 @@ describe("draft slice", () => {
 
   it("keeps the position inside the chapters and their text", () => {
     const { state } = draftStore();
-    const id = state().addChapter()!;
+    const id = state().draft.chapters[0]!.id;
     state().editChapterText(id, "Short.");
 
     state().setDraftPosition({ chapter: 7, offset: 500 });
@@ -94,7 +99,7 @@ describe("draft slice", () => {
 
     state().startNewDraft();
 
-    expect(state().draft).toEqual(EMPTY_DRAFT);
+    expect(state().draft).toMatchObject({ sessionId: null, title: "", chapters: [{ text: "" }] });
     expect(state().currentSessionId).toBeNull();
   });
 

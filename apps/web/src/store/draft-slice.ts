@@ -14,13 +14,21 @@ import { newLocalId } from "./ids.ts";
 /** Longest draft notes the shared schema accepts. */
 export const NOTES_MAX_LENGTH = 10_000;
 
-export const EMPTY_DRAFT: Draft = {
-  sessionId: null,
-  title: "",
-  chapters: [],
-  position: { chapter: 0, offset: 0 },
-  notes: "",
-};
+/** A new draft: one empty chapter to type into, no session yet. */
+export function emptyDraft(): Draft {
+  return {
+    sessionId: null,
+    title: "",
+    chapters: [{ id: newLocalId(), title: "Chapter 1", text: "" }],
+    position: { chapter: 0, offset: 0 },
+    notes: "",
+  };
+}
+
+/** The draft holds something worth keeping on the server. */
+export function draftHasContent(draft: Draft): boolean {
+  return draft.title.trim() !== "" || draft.notes.trim() !== "" || draft.chapters.some((chapter) => chapter.text.trim() !== "");
+}
 
 export interface DraftSlice {
   /** The text being prepared for synthesis, in chapters, and where the user left off; persisted. */
@@ -75,7 +83,7 @@ export const createDraftSlice: StateCreator<AppState, [], [], DraftSlice> = (set
   }
 
   return {
-    draft: EMPTY_DRAFT,
+    draft: emptyDraft(),
 
     setDraftTitle: (title) =>
       changeDraft((draft) => {
@@ -130,7 +138,7 @@ export const createDraftSlice: StateCreator<AppState, [], [], DraftSlice> = (set
 
     startNewDraft() {
       const { draft, currentSessionId, setCurrentSession } = get();
-      set({ draft: EMPTY_DRAFT });
+      set({ draft: emptyDraft() });
       if (draft.sessionId !== null && currentSessionId === draft.sessionId) setCurrentSession(null);
     },
 

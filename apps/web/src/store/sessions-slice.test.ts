@@ -277,29 +277,6 @@ describe("sessions slice", () => {
     expect(store.getState().liveStatus).toBe("open");
   });
 
-  it("shows the sessions saved at the last visit until the server answers, then the server's list", async () => {
-    const server = deferred<Session[]>();
-    const store = createAppStore({ api: fakeApi({ listSessions: () => server.promise }) });
-    const loading = store.getState().load();
-
-    store.getState().showSavedSessions([session(1), session(2)]);
-    expect(titles(store.getState().sessions)).toEqual(["Session 2", "Session 1"]);
-    expect(store.getState().loaded).toBe(false);
-
-    server.resolve([session(3)]);
-    await loading;
-    expect(titles(store.getState().sessions)).toEqual(["Session 3"]);
-  });
-
-  it("does not let saved sessions replace a list the server already answered", async () => {
-    const store = createAppStore({ api: fakeApi({ listSessions: async () => [session(3)] }) });
-    await store.getState().load();
-
-    store.getState().showSavedSessions([session(1)]);
-
-    expect(titles(store.getState().sessions)).toEqual(["Session 3"]);
-  });
-
   it("remembers the session the user works in", () => {
     const store = createAppStore({ api: fakeApi() });
     expect(store.getState().currentSessionId).toBeNull();

@@ -28,11 +28,6 @@ export interface SessionsSlice {
   reportError: (error: unknown) => void;
   dismissError: () => void;
   setCurrentSession: (id: string | null) => void;
-  /**
-   * Shows the sessions this device saved at its last visit until the server answers. A list
-   * already fetched is newer and stays.
-   */
-  showSavedSessions: (sessions: Session[]) => void;
 }
 
 type ListUpdate = (sessions: Session[]) => Session[];
@@ -124,11 +119,6 @@ export function createSessionsSlice({ api }: StoreDependencies): StateCreator<Ap
 
       setCurrentSession(currentSessionId) {
         if (currentSessionId !== get().currentSessionId) set({ currentSessionId });
-      },
-
-      showSavedSessions(saved) {
-        if (get().loaded) return;
-        set((state) => ({ sessions: saved.reduce(upsertSession, state.sessions) }));
       },
     };
   };

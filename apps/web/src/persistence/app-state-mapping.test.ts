@@ -1,0 +1,131 @@
+import { PersistedAppStateSchema, PreferencesSchema, SessionCheckpointStateSchema, type Session } from "@tidemark/shared";
+import { describe, expect, it } from "vitest";
+import { createTestStore, fakeApi } from "../store/test-store.ts";
+import {
+  checkpointOf,
+  mergePersistedState,
+  partializeAppState,
+  preferencesOf,
+  preferencesToState,
+  sameCheckpointContent,
+} from "./app-state-mapping.ts";
+
+const SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000001";
+
+function session(minute: number): Session {
+  const at = new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString();
+  return {
+    id: `0190f5d2-8c4e-7a3b-9d2f-${String(minute).padStart(12, "0")}`,
+    kind: "synthesis",
+    title: `Session ${minute}`,
+    status: "active",
+    createdAt: at,
+    updatedAt: at,
+    lastHeartbeat: null,
+    completedAt: null,
+  };
+}
+
+/** A store in which the user has set up everything that is saved. */
+async function workedOnStore() {
+  const sessions = Array.from({ length: 12 }, (_, minute) => session(minute));
+  const { store } = createTestStore({ api: fakeApi({ listSessions: async () => sessions }) });
+  const state = () => store.getState();
+  await state().load();
+  state().updateParameters({ rate: 1.3, paragraphPauseMs: 900 });
+  state().setEngine("browser");
+  state().selectVoice("Alex");
+  state().saveVoicePreset("Narrator");
+  state().setDeviceChoices({ microphoneId: "usb", secondInput: "display" });
+  state().setRecoveryPrompts(false);
+  state().dismissRecovery(session(3).id);
+  const chapter = state().draft.chapters[0]!.id;
+  state().renameChapter(chapter, "Opening");
+  state().editChapterText(chapter, "Call me Ishmael.");
+  state().setDraftTitle("Moby Dick");
+  state().attachDraftSession(SESSION);
+  return store;
+}
+
+describe("persisted app state", () => {
+  it("saves what the user set up, in the shared schema, with the ten newest sessions", async () => {
+    const store = await workedOnStore();
+
+    const saved = partializeAppState(store.getState());
+
+    expect(PersistedAppStateSchema.parse(saved)).toEqual(saved);
+    expect(saved).toMatchObject({
+      parameters: { rate: 1.3, paragraphPauseMs: 900 },
+      engine: "browser",
+      voices: { selected: "Alex", saved: [{ name: "Narrator" }] },
+      preferences: { devices: { microphoneId: "usb", secondInput: "display" }, recoveryPrompts: false },
+      recovery: { dismissedSessionIds: [session(3).id] },
+      sessions: { currentSessionId: SESSION },
+      draft: { sessionId: SESSION, title: "Moby Dick", chapters: [{ title: "Opening", text: "Call me Ishmael." }] },
+    });
+    expect(saved.sessions.recent.map((s) => s.title)).toEqual(
+      Array.from({ length: 10 }, (_, index) => `Session ${11 - index}`),
+    );
+  });
+
+  it("leaves runtime state out", async () => {
+    const store = await workedOnStore();
+    const saved = partializeAppState(store.getState()) as unknown as Record<string, unknown>;
+    expect(Object.keys(saved).sort()).toEqual(["draft", "engine", "parameters", "preferences", "recovery", "sessions", "voices"]);
+  });
+
+  it("puts back into a fresh store exactly what was saved", async () => {
+    const saved = partializeAppState((await workedOnStore()).getState());
+    const { store: fresh } = createTestStore();
+
+    fresh.setState(mergePersistedState(saved, fresh.getState()));
+
+    expect(partializeAppState(fresh.getState())).toEqual(saved);
+    expect(fresh.getState().loaded).toBe(false);
+  });
+
+  it("keeps a session list the server already sent", async () => {
+    const saved = partializeAppState((await workedOnStore()).getState());
+    const { store } = createTestStore({ api: fakeApi({ listSessions: async () => [session(40)] }) });
+    await store.getState().load();
+
+    store.setState(mergePersistedState(saved, store.getState()));
+
+    expect(store.getState().sessions.map((s) => s.title)).toEqual(["Session 40"]);
+  });
+
+  it("shares unchanged parts between saves, so a save of an unchanged part copies nothing", async () => {
+    const store = await workedOnStore();
+    const first = partializeAppState(store.getState());
+
+    store.getState().updateParameters({ volume: 0.5 });
+    const second = partializeAppState(store.getState());
+
+    expect(second.voices).toBe(first.voices);
+    expect(second.sessions).toBe(first.sessions);
+    expect(second.draft).toBe(first.draft);
+    expect(second.parameters).not.toBe(first.parameters);
+  });
+
+  it("turns the store into the server's preferences and back", async () => {
+    const store = await workedOnStore();
+    const preferences = PreferencesSchema.parse(preferencesOf(store.getState()));
+    const { store: other } = createTestStore();
+
+    other.setState(preferencesToState(preferences));
+
+    expect(preferencesOf(other.getState())).toEqual(preferences);
+  });
+
+  it("makes a checkpoint of the draft with its voice and parameters, compared without its time", async () => {
+    const store = await workedOnStore();
+
+    const checkpoint = SessionCheckpointStateSchema.parse(checkpointOf(store.getState(), new Date(Date.UTC(2025, 0, 1))));
+    const later = checkpointOf(store.getState(), new Date(Date.UTC(2025, 0, 2)));
+
+    expect(checkpoint).toMatchObject({ title: "Moby Dick", engine: "browser", voice: "Alex", parameters: { rate: 1.3 } });
+    expect(sameCheckpointContent(checkpoint, later)).toBe(true);
+    store.getState().setDraftNotes("slower");
+    expect(sameCheckpointContent(checkpoint, checkpointOf(store.getState(), new Date()))).toBe(false);
+  });
+});

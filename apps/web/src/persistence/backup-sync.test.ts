@@ -1,0 +1,161 @@
+import type { Preferences, SessionCheckpointState } from "@tidemark/shared";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createTestStore } from "../store/test-store.ts";
+import { createBackupSync } from "./backup-sync.ts";
+
+const SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000001";
+
+function setup(options: { createDraftSession?: () => Promise<string> } = {}) {
+  const { store } = createTestStore();
+  const pushes: Array<{ kind: "preferences"; value: Preferences } | { kind: "checkpoint"; sessionId: string; value: SessionCheckpointState }> = [];
+  let remote = false;
+  const createDraftSession = vi.fn(options.createDraftSession ?? (async () => SESSION));
+  const sync = createBackupSync({
+    store,
+    backup: {
+      pushPreferences: async (value) => void pushes.push({ kind: "preferences", value }),
+      pushCheckpoint: async (sessionId, value) => void pushes.push({ kind: "checkpoint", sessionId, value }),
+    },
+    createDraftSession,
+    isRemoteChange: () => remote,
+    now: () => new Date(),
+    checkpointDelayMs: 2_000,
+    checkpointMaxWaitMs: 30_000,
+    preferencesDelayMs: 1_000,
+    onError: () => {},
+  });
+  const asRemote = (change: () => void) => {
+    remote = true;
+    try {
+      change();
+    } finally {
+      remote = false;
+    }
+  };
+  return { store, state: () => store.getState(), sync, pushes, asRemote, createDraftSession };
+}
+
+async function advance(ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+}
+
+describe("backup sync", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("pushes the preferences once, a second after a burst of changes", async () => {
+    const { state, sync, pushes } = setup();
+    sync.start();
+
+    state().updateParameters({ rate: 1.1 });
+    await advance(500);
+    state().updateParameters({ rate: 1.2 });
+    await advance(999);
+    expect(pushes).toEqual([]);
+    await advance(1);
+
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]).toMatchObject({ kind: "preferences", value: { parameters: { rate: 1.2 } } });
+  });
+
+  it("does not push a change back that came from storage, another tab or the server", async () => {
+    const { state, sync, pushes, asRemote } = setup();
+    sync.start();
+
+    asRemote(() => state().updateParameters({ rate: 1.7 }));
+    await advance(5_000);
+
+    expect(pushes).toEqual([]);
+  });
+
+  it("pushes nothing when a change is undone before its delay", async () => {
+    const { state, sync, pushes } = setup();
+    sync.start();
+
+    state().setRecoveryPrompts(false);
+    state().setRecoveryPrompts(true);
+    await advance(2_000);
+
+    expect(pushes).toEqual([]);
+  });
+
+  it("gives a draft with content a synthesis session, then pushes its checkpoint when editing pauses", async () => {
+    const { state, sync, pushes, createDraftSession } = setup();
+    sync.start();
+    const chapter = state().draft.chapters[0]!.id;
+    state().setDraftTitle("Audiobook");
+    state().editChapterText(chapter, "Once upon a time");
+
+    await advance(2_000);
+    expect(createDraftSession).toHaveBeenCalledWith("Audiobook");
+    expect(state().draft.sessionId).toBe(SESSION);
+    expect(state().currentSessionId).toBe(SESSION);
+
+    await advance(2_000);
+    const checkpoints = pushes.filter((push) => push.kind === "checkpoint");
+    expect(checkpoints).toHaveLength(1);
+    expect(checkpoints[0]).toMatchObject({ sessionId: SESSION, value: { title: "Audiobook", chapters: [{ text: "Once upon a time" }] } });
+  });
+
+  it("pushes the checkpoint at least every 30 seconds while edits go on without a pause", async () => {
+    const { state, sync, pushes } = setup();
+    state().attachDraftSession(SESSION);
+    sync.start();
+    const chapter = state().draft.chapters[0]!.id;
+
+    for (let second = 1; second <= 31; second++) {
+      state().editChapterText(chapter, "a".repeat(second));
+      await advance(1_000);
+    }
+
+    const checkpoints = pushes.filter((push) => push.kind === "checkpoint");
+    expect(checkpoints).toHaveLength(1);
+    expect((checkpoints[0]!.value as SessionCheckpointState).chapters[0]!.text.length).toBeGreaterThanOrEqual(29);
+  });
+
+  it("pushes what waits at once when flushed, as when the page is hidden", async () => {
+    const { state, sync, pushes } = setup();
+    state().attachDraftSession(SESSION);
+    sync.start();
+
+    state().setDraftNotes("Slower in chapter 2.");
+    state().selectVoice("kal");
+    await sync.flush();
+
+    expect(pushes.map((push) => push.kind).sort()).toEqual(["checkpoint", "preferences"]);
+  });
+
+  it("keeps the session another tab attached while this one was asking for one", async () => {
+    let answer!: (id: string) => void;
+    const { state, sync, asRemote } = setup({ createDraftSession: () => new Promise((resolve) => (answer = resolve)) });
+    sync.start();
+    state().setDraftTitle("Shared draft");
+    await advance(2_000);
+
+    const other = "0190f5d2-8c4e-7a3b-9d2f-000000000002";
+    asRemote(() => state().attachDraftSession(other));
+    answer(SESSION);
+    await advance(0);
+
+    expect(state().draft.sessionId).toBe(other);
+  });
+
+  it("tries again to give the draft a session after a failure", async () => {
+    let calls = 0;
+    const { state, sync } = setup({
+      createDraftSession: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error("The server could not be reached.");
+        return SESSION;
+      },
+    });
+    sync.start();
+    state().setDraftTitle("Offline draft");
+    await advance(2_000);
+    expect(state().draft.sessionId).toBeNull();
+
+    await sync.flush();
+
+    expect(state().draft.sessionId).toBe(SESSION);
+  });
+});
