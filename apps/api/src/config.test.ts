@@ -26,4 +26,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SESSION_TIMEOUT_MS: "-5" })).toThrow(/SESSION_TIMEOUT_MS/);
     expect(() => loadConfig({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
   });
+
+  it("reads ENCRYPTION_KEY as 32 bytes of base64 and refuses any other value with a message saying what it must be", () => {
+    const key = Buffer.alloc(32, 7);
+    expect(loadConfig({}).ENCRYPTION_KEY).toBeUndefined();
+    expect(loadConfig({ ENCRYPTION_KEY: key.toString("base64") }).ENCRYPTION_KEY?.equals(key)).toBe(true);
+    for (const bad of ["secret", Buffer.alloc(16).toString("base64"), key.toString("hex")]) {
+      expect(() => loadConfig({ ENCRYPTION_KEY: bad })).toThrow(/ENCRYPTION_KEY: must be the base64 encoding of exactly 32 bytes/);
+    }
+  });
 });

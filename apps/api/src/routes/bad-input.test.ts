@@ -52,6 +52,10 @@ describe("bad input", () => {
       ["POST", "/api/session/check-timeouts"],
       ["PUT", `/api/session/${id}`],
       ["DELETE", "/api/sessions"],
+      ["GET", "/api/preferences"],
+      ["PUT", "/api/preferences"],
+      ["GET", `/api/session/${id}/checkpoint`],
+      ["PUT", `/api/session/${id}/checkpoint`],
     ] as const;
     for (const id of ids()) {
       for (const [method, url] of routes(id)) {

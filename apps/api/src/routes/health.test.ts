@@ -53,8 +53,14 @@ describe("health and docs", () => {
         "/api/session/{id}/resume",
         "/api/session/{id}/finish",
         "/api/health",
+        "/api/preferences",
+        "/api/session/{id}/checkpoint",
+        "/api/me",
       ]),
     );
+    expect(document.paths["/api/preferences"].put.responses).toHaveProperty("409");
+    expect(document.paths["/api/session/{id}/checkpoint"].put.responses).toHaveProperty("413");
+    expect(document.paths["/api/me"].delete.responses).toHaveProperty("204");
     const create = document.paths["/api/sessions"].post;
     expect(create.requestBody.content["application/json"].schema.properties.kind.enum).toEqual(["recording", "synthesis"]);
   });
