@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tempDataDir } from "../test-support/test-app.ts";
@@ -48,6 +48,11 @@ describe("loadOrCreateKeyFile", () => {
 
     const again = await loadOrCreateKeyFile(file);
     expect(again.equals(first)).toBe(true);
+  });
+
+  it("generates no key while values encrypted with an earlier key are stored, and says what to restore", async () => {
+    await expect(loadOrCreateKeyFile(file, () => true)).rejects.toThrow(/encryption key file .* is missing.*Restore the key file/);
+    expect(existsSync(file)).toBe(false);
   });
 
   it("refuses a key file that holds no valid key with a clear message, and leaves the file as it was", async () => {

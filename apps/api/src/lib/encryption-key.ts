@@ -17,11 +17,18 @@ export function decodeEncryptionKey(text: string): Buffer | null {
  * The key kept in `file`, generated there on first use: random, base64 text, mode 0600,
  * written atomically (temp file, fsync, rename, directory fsync) so a crash never leaves a
  * half-written key. A file that holds something else is an error, never replaced: the values
- * encrypted with the key it held would become unreadable.
+ * encrypted with the key it held would become unreadable. For the same reason no key is
+ * generated while `holdsEncryptedValues()` says values written with some earlier key exist.
  */
-export async function loadOrCreateKeyFile(file: string): Promise<Buffer> {
+export async function loadOrCreateKeyFile(file: string, holdsEncryptedValues: () => boolean = () => false): Promise<Buffer> {
   const existing = await readKeyFile(file);
   if (existing) return existing;
+  if (holdsEncryptedValues()) {
+    throw new Error(
+      `The encryption key file ${file} is missing, ENCRYPTION_KEY is not set, and the database holds values encrypted ` +
+        "with a key. Restore the key file from a backup or set ENCRYPTION_KEY to that key.",
+    );
+  }
   const key = randomBytes(ENCRYPTION_KEY_BYTES);
   await writeFileAtomically(file, async (handle) => {
     // Restricted before the key is written, whatever the umask made of the new file.

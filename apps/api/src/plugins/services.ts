@@ -81,10 +81,14 @@ export default fp<ServicesOptions>(
       "retention",
       new RetentionJob(sessionRepository, recordingRepository, lifecycle, heartbeats, eventLog, audioStore, clock, config.RETENTION_HOURS),
     );
-    const key = encryptionKey ?? config.ENCRYPTION_KEY ?? (await loadOrCreateKeyFile(encryptionKeyFile(config)));
+    const backupRepository = new BackupRepository(fastify.db);
+    const key =
+      encryptionKey ??
+      config.ENCRYPTION_KEY ??
+      (await loadOrCreateKeyFile(encryptionKeyFile(config), () => backupRepository.holdsDocuments()));
     fastify.decorate(
       "backups",
-      new BackupService(new BackupRepository(fastify.db), lifecycle, eventLog, new ValueCipher(key), clock, fastify.log),
+      new BackupService(backupRepository, lifecycle, eventLog, new ValueCipher(key), clock, fastify.log),
     );
     fastify.decorate(
       "accountDeletion",

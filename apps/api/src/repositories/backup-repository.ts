@@ -12,6 +12,13 @@ const { sessionId: _session, ...checkpointColumns } = getTableColumns(sessionChe
 export class BackupRepository {
   constructor(private readonly db: Db) {}
 
+  /** Whether any encrypted value is stored at all. */
+  holdsDocuments(): boolean {
+    const stored = (table: typeof userPreferences | typeof sessionCheckpoints) =>
+      this.db.select({ version: table.version }).from(table).limit(1).get() !== undefined;
+    return stored(userPreferences) || stored(sessionCheckpoints);
+  }
+
   findPreferences(userId: string): SealedDocumentRow | undefined {
     return this.db.select(preferenceColumns).from(userPreferences).where(eq(userPreferences.userId, userId)).get();
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -98,6 +98,16 @@ describe("server backup encryption at rest", () => {
     await start({ encryptionKey: null });
     expect(readFileSync(keyFile, "utf8")).toBe(key);
     expect((await getPreferences(alice)).preferences.savedVoices[0].name).toBe(SECRET);
+  });
+
+  it("refuses to start when the key file is gone but values encrypted with it are stored", async () => {
+    await start({ encryptionKey: null });
+    alice = await createDevice(app);
+    await putPreferences(alice, 0, preferencesWith(SECRET));
+    await app.close();
+    rmSync(encryptionKeyFile({ DATA_DIR: data.dir }));
+    await expect(start({ encryptionKey: null })).rejects.toThrow(/encryption\.key is missing/);
+    await start(); // for afterEach
   });
 
   it("uses ENCRYPTION_KEY when it is set and writes no key file", async () => {
