@@ -28,7 +28,7 @@ const checkpointWith = (text: string): SessionCheckpointState => ({
 /** Every encoding of the secret a careless implementation could have stored. */
 const encodingsOf = (text: string) => [
   text,
-  "7f3a9c lighthouse",
+  "lighthouse keeper",
   Buffer.from(text).toString("base64"),
   Buffer.from(text).toString("base64").slice(4, 40),
   Buffer.from(text).toString("hex"),
