@@ -1,0 +1,730 @@
+import { openBroadcastCrossTabChannel, readCrossTabMessage, type CrossTabChannel, type CrossTabMessage } from "./cross-tab-channel.ts";
+import type { KeyValueStore } from "./key-value-state-storage.ts";
+import { isQuotaExceededError } from "./quota-errors.ts";
+import { decodeRecord, encodeRecord, serializeValue, type StoredRecord } from "./record-codec.ts";
+import { migrateState, type StateMigration } from "./state-migrations.ts";
+import { deepEqual, mergeThreeWay } from "./state-merge.ts";
+import type { CorruptionReason, StateStorage, StorageKind } from "./state-storage.ts";
+
+export interface CorruptionReport {
+  key: string;
+  reason: CorruptionReason;
+  detail: string;
+  quarantinedAt: number;
+}
+
+export interface QuotaReport {
+  at: number;
+  /** What was removed to make room, each as a phrase ("3 older recent sessions"). */
+  pruned: string[];
+  /** One sentence for the user. */
+  message: string;
+}
+
+export interface PersistenceStatus {
+  storageKind: StorageKind;
+  hasHydrated: boolean;
+  phase: "idle" | "saving" | "saved" | "error";
+  /** Epoch ms of the last local write that committed (this tab's or, once loaded, another's). */
+  lastSavedAt: number | null;
+  /** Schema version of what is stored, `null` when nothing is. */
+  persistedVersion: number | null;
+  /** Newer code wrote the stored value or runs in another tab: this tab no longer writes. */
+  outdated: boolean;
+  corruption: CorruptionReport | null;
+  quota: QuotaReport | null;
+  error: string | null;
+}
+
+/** The part of a zustand store (or any store) the persister uses. */
+export interface StorePort<S> {
+  getState(): S;
+  setState(partial: Partial<S>): void;
+  subscribe(listener: (state: S, previous: S) => void): () => void;
+}
+
+/** What validating a value answers; a zod schema fits. */
+export type SchemaCheck<P> =
+  | { success: true; data: P }
+  | { success: false; error: { message: string; issues?: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+
+export interface StateSchema<P> {
+  safeParse(input: unknown): SchemaCheck<P>;
+}
+
+/**
+ * One way to make room when storage is full, tried in the order given until the write fits.
+ * Steps remove only what can be had again (damaged copies, old conflict copies, sessions the
+ * server lists), never the user's current work.
+ */
+export interface QuotaPruneStep<P> {
+  name: string;
+  /**
+   * Removes what it is for. Returns the state to write (the same object when the step does not
+   * touch it) and a phrase naming what went, or `null` when there was nothing to remove.
+   */
+  prune(context: { storage: StateStorage; state: P; now: number }): Promise<{ state: P; removed: string | null }>;
+}
+
+type TimerHandle = ReturnType<typeof setTimeout>;
+
+export interface StatePersisterOptions<S, P> {
+  /** Record key; one key is one persisted value. */
+  key: string;
+  storage: StateStorage;
+  /** Schema version this code writes. */
+  version: number;
+  schema: StateSchema<P>;
+  /** Steps from every older version up to `version`. */
+  migrations: readonly StateMigration[];
+  defaults: () => P;
+  /** Picks what is persisted from the store's state. */
+  partialize: (state: S) => P;
+  /** The store update that puts a persisted value into the store. */
+  merge: (persisted: P, state: S) => Partial<S>;
+  store: StorePort<S>;
+  /** Quiet time after the last change before writing. */
+  writeDelayMs?: number;
+  /** Longest a change waits while changes keep coming (typing never pauses for 300 ms). */
+  maxWriteDelayMs?: number;
+  compressAboveBytes?: number;
+  /** `true` (default): the browser's BroadcastChannel; `false`: none; or a channel of one's own. */
+  crossTab?: boolean | CrossTabChannel;
+  /** Where `pagehide` and `visibilitychange` arrive (the window). Default: `window` when there is one. */
+  lifecycle?: EventTarget | null;
+  pruneForQuota?: readonly QuotaPruneStep<P>[];
+  /** A zustand `persist` store written by older code: read once when nothing else is stored, then removed. */
+  legacy?: { storage: KeyValueStore | null; key: string } | null;
+  now?: () => number;
+  setTimeout?: (callback: () => void, ms: number) => TimerHandle;
+  clearTimeout?: (handle: TimerHandle) => void;
+  /** This tab's id in records and messages. */
+  writerId?: string;
+}
+
+export interface StatePersister<P> {
+  /** Loads the stored value into the store. Idempotent; nothing is written before it finishes; never throws. */
+  hydrate(): Promise<void>;
+  /** Loads the stored value again, keeping local changes not yet written. */
+  rehydrate(): Promise<void>;
+  /** Writes a pending change now. */
+  flush(): Promise<void>;
+  /** Deletes the stored value and the damaged copies moved aside from it. The store is left as it is. */
+  clearPersistedState(): Promise<void>;
+  getPersistedVersion(): Promise<number | null>;
+  /** Puts a whole value (a server backup, an imported file) into the store and writes it. Rejects an invalid value. */
+  replaceState(state: P): Promise<void>;
+  /** What would be persisted now. */
+  exportState(): P;
+  getStatus(): PersistenceStatus;
+  subscribeStatus(listener: (status: PersistenceStatus) => void): () => void;
+  dismissCorruption(): void;
+  /** Stops listening and writing. A pending change is not written: `flush()` first. */
+  dispose(): void;
+}
+
+export const STATE_PERSISTER_DEFAULTS = {
+  writeDelayMs: 300,
+  maxWriteDelayMs: 1_000,
+  compressAboveBytes: 32 * 1024,
+} as const;
+
+/** What reading the stored value found. */
+type Loaded<P> =
+  | { kind: "none" }
+  | { kind: "value"; value: P; storedVersion: number; savedAt: number | null; needsWrite: boolean }
+  | { kind: "outdated"; storedVersion: number; savedAt: number | null; value: P | null }
+  | { kind: "corrupt"; report: CorruptionReport }
+  | { kind: "unreadable"; error: string };
+
+/**
+ * Keeps a store's persisted part in storage, beside the store rather than inside it.
+ *
+ * Writes are debounced and leave the main thread after one `JSON.stringify` and one encode;
+ * they are flushed when the page is hidden or closed. Loading validates the checksum, migrates
+ * old versions and checks the schema; anything that fails is moved aside and reported, and the
+ * app starts from defaults. A value written by newer code is never overwritten. Tabs announce
+ * their writes to each other and merge them in without writing them back.
+ */
+export function createStatePersister<S, P>(options: StatePersisterOptions<S, P>): StatePersister<P> {
+  return new Persister(options);
+}
+
+class Persister<S, P> implements StatePersister<P> {
+  readonly #options: StatePersisterOptions<S, P>;
+  readonly #storage: StateStorage;
+  readonly #store: StorePort<S>;
+  readonly #now: () => number;
+  readonly #setTimeout: (callback: () => void, ms: number) => TimerHandle;
+  readonly #clearTimeout: (handle: TimerHandle) => void;
+  readonly #writerId: string;
+  readonly #writeDelayMs: number;
+  readonly #maxWriteDelayMs: number;
+  readonly #listeners = new Set<(status: PersistenceStatus) => void>();
+  readonly #cleanups: Array<() => void> = [];
+  readonly #channel: CrossTabChannel | null;
+
+  #status: PersistenceStatus;
+  #hydration: Promise<void> | null = null;
+  #hydrated = false;
+  /** A change to the persisted part not yet written. */
+  #dirty = false;
+  /** The value last known to be stored: what local changes are measured against when another value arrives. */
+  #baseline: P | null = null;
+  /** Reading the stored value failed: writing could destroy a value this tab never saw. */
+  #readFailed = false;
+  /** The stored value came from the legacy store, which goes once the value is written here. */
+  #legacyPending = false;
+  /** Store updates made by the persister itself, which are not changes to write back. */
+  #applying = 0;
+  #timer: TimerHandle | null = null;
+  #firstPendingAt: number | null = null;
+  /** Loads and writes run one at a time, in order. */
+  #queue: Promise<void> = Promise.resolve();
+  #disposed = false;
+
+  constructor(options: StatePersisterOptions<S, P>) {
+    this.#options = options;
+    this.#storage = options.storage;
+    this.#store = options.store;
+    this.#now = options.now ?? Date.now;
+    // Called through wrappers: browsers reject a native setTimeout invoked with a foreign `this`.
+    const schedule = options.setTimeout ?? ((callback: () => void, ms: number) => globalThis.setTimeout(callback, ms));
+    const cancel = options.clearTimeout ?? ((handle: TimerHandle) => globalThis.clearTimeout(handle));
+    this.#setTimeout = (callback, ms) => schedule(callback, ms);
+    this.#clearTimeout = (handle) => cancel(handle);
+    this.#writerId = options.writerId ?? globalThis.crypto.randomUUID();
+    this.#writeDelayMs = options.writeDelayMs ?? STATE_PERSISTER_DEFAULTS.writeDelayMs;
+    this.#maxWriteDelayMs = Math.max(this.#writeDelayMs, options.maxWriteDelayMs ?? STATE_PERSISTER_DEFAULTS.maxWriteDelayMs);
+    this.#status = {
+      storageKind: options.storage.kind,
+      hasHydrated: false,
+      phase: "idle",
+      lastSavedAt: null,
+      persistedVersion: null,
+      outdated: false,
+      corruption: null,
+      quota: null,
+      error: null,
+    };
+
+    // Subscribed at once, not after loading: a change made while loading must not be lost.
+    this.#cleanups.push(this.#store.subscribe((state, previous) => this.#onStoreChange(state, previous)));
+
+    const crossTab = options.crossTab ?? true;
+    this.#channel = crossTab === true ? openBroadcastCrossTabChannel() : crossTab === false ? null : crossTab;
+    if (this.#channel) {
+      const channel = this.#channel;
+      this.#cleanups.push(channel.subscribe((message) => this.#onMessage(message)));
+      if (crossTab === true) this.#cleanups.push(() => channel.close());
+    }
+
+    const lifecycle = options.lifecycle === undefined ? defaultLifecycleTarget() : options.lifecycle;
+    if (lifecycle) {
+      const onPageHide = () => void this.flush();
+      const onVisibilityChange = (event: Event) => {
+        if (isHidden(event, lifecycle)) void this.flush();
+      };
+      lifecycle.addEventListener("pagehide", onPageHide);
+      lifecycle.addEventListener("visibilitychange", onVisibilityChange);
+      this.#cleanups.push(() => {
+        lifecycle.removeEventListener("pagehide", onPageHide);
+        lifecycle.removeEventListener("visibilitychange", onVisibilityChange);
+      });
+    }
+  }
+
+  hydrate(): Promise<void> {
+    this.#hydration ??= this.#enqueue(async () => {
+      await this.#loadSafely();
+      this.#post({ type: "hello", key: this.#options.key, writerId: this.#writerId, schemaVersion: this.#options.version });
+    });
+    return this.#hydration;
+  }
+
+  async rehydrate(): Promise<void> {
+    await this.hydrate();
+    await this.#enqueue(() => this.#loadSafely());
+  }
+
+  async flush(): Promise<void> {
+    this.#cancelTimer();
+    await this.#enqueue(() => this.#write());
+  }
+
+  async clearPersistedState(): Promise<void> {
+    await this.#enqueue(async () => {
+      this.#cancelTimer();
+      this.#dirty = false;
+      const key = this.#options.key;
+      try {
+        await this.#storage.removeRecord(key);
+        for (const copy of await this.#storage.listQuarantined()) {
+          if (copy.key === key) await this.#storage.removeQuarantined(copy.id);
+        }
+      } catch (error) {
+        this.#setStatus({ phase: "error", error: `The saved data could not be deleted: ${describe(error)}` });
+        throw error;
+      }
+      this.#baseline = this.exportState();
+      this.#readFailed = false;
+      this.#setStatus({ phase: "idle", lastSavedAt: null, persistedVersion: null, corruption: null, quota: null, error: null });
+      this.#post({ type: "cleared", key, writerId: this.#writerId, schemaVersion: this.#options.version });
+    });
+  }
+
+  async getPersistedVersion(): Promise<number | null> {
+    try {
+      return claimedVersion(await this.#storage.readRecord(this.#options.key));
+    } catch {
+      return this.#status.persistedVersion;
+    }
+  }
+
+  async replaceState(state: P): Promise<void> {
+    const checked = this.#options.schema.safeParse(state);
+    if (!checked.success) throw new Error(`The data does not fit this version of the app: ${summarize(checked.error)}`);
+    await this.hydrate();
+    await this.#enqueue(async () => {
+      this.#apply(checked.data);
+      this.#dirty = true;
+      this.#setStatus({ corruption: null });
+      await this.#write();
+    });
+  }
+
+  exportState(): P {
+    return this.#options.partialize(this.#store.getState());
+  }
+
+  getStatus(): PersistenceStatus {
+    return this.#status;
+  }
+
+  subscribeStatus(listener: (status: PersistenceStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  dismissCorruption(): void {
+    this.#setStatus({ corruption: null });
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#cancelTimer();
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    this.#listeners.clear();
+  }
+
+  // ---- loading -------------------------------------------------------------------------------
+
+  /** Loading never throws: the app must start whatever storage holds. */
+  async #loadSafely(): Promise<void> {
+    try {
+      await this.#load();
+    } catch (error) {
+      this.#readFailed = true;
+      this.#hydrated = true;
+      this.#setStatus({ hasHydrated: true, phase: "error", error: `The saved data could not be loaded: ${describe(error)}` });
+    }
+  }
+
+  /** Reads the stored value and merges it into the store, keeping local changes made since `#baseline`. */
+  async #load(): Promise<void> {
+    const base = this.#baseline ?? this.exportState();
+    const loaded = await this.#read();
+    switch (loaded.kind) {
+      case "none":
+        this.#readFailed = false;
+        this.#baseline = base;
+        this.#setStatus({ persistedVersion: null });
+        break;
+      case "value":
+        this.#readFailed = false;
+        this.#dirty = this.#mergeIn(base, loaded.value) || loaded.needsWrite;
+        this.#baseline = loaded.value;
+        this.#setStatus({ persistedVersion: loaded.storedVersion, lastSavedAt: loaded.savedAt ?? this.#status.lastSavedAt });
+        break;
+      case "outdated":
+        this.#readFailed = false;
+        this.#becomeOutdated(loaded.storedVersion);
+        if (loaded.value) this.#mergeIn(base, loaded.value);
+        this.#setStatus({ persistedVersion: loaded.storedVersion, lastSavedAt: loaded.savedAt ?? this.#status.lastSavedAt });
+        break;
+      case "corrupt": {
+        this.#readFailed = false;
+        const defaults = this.#options.defaults();
+        this.#dirty = this.#mergeIn(base, defaults);
+        this.#baseline = defaults;
+        this.#setStatus({ corruption: loaded.report, persistedVersion: null });
+        break;
+      }
+      case "unreadable":
+        this.#readFailed = true;
+        this.#setStatus({ phase: "error", error: loaded.error });
+        break;
+    }
+    this.#hydrated = true;
+    this.#setStatus({ hasHydrated: true });
+    if (this.#dirty) this.#schedule();
+  }
+
+  async #read(): Promise<Loaded<P>> {
+    const { key, version } = this.#options;
+    let raw: unknown;
+    try {
+      raw = await this.#storage.readRecord(key);
+    } catch (error) {
+      return {
+        kind: "unreadable",
+        error: `The saved data could not be read (${describe(error)}). Changes are kept in this tab only until it can.`,
+      };
+    }
+    if (raw === undefined) return this.#readLegacy();
+
+    const decoded = await decodeRecord(raw);
+    const claimed = claimedVersion(raw);
+    if (claimed !== null && claimed > version) {
+      // Newer code's value, perhaps in a form this code cannot even decode: shown if it can be
+      // read, never moved aside and never written over.
+      const checked = decoded.ok ? this.#options.schema.safeParse(decoded.value) : null;
+      const savedAt = decoded.ok ? decoded.record.savedAt : null;
+      return { kind: "outdated", storedVersion: claimed, savedAt, value: checked?.success ? checked.data : null };
+    }
+    if (!decoded.ok) return this.#quarantine(decoded.reason, decoded.detail);
+    const { record } = decoded;
+    const result = this.#upgrade(decoded.value, record.schemaVersion);
+    if (result.kind === "failed") return this.#quarantine(result.reason, result.detail);
+    return { kind: "value", value: result.value, storedVersion: record.schemaVersion, savedAt: record.savedAt, needsWrite: result.migrated };
+  }
+
+  /** A value stored by a zustand `persist` store (`{ state, version }` JSON), read when nothing newer is stored. */
+  async #readLegacy(): Promise<Loaded<P>> {
+    const legacy = this.#options.legacy;
+    if (!legacy?.storage) return { kind: "none" };
+    let text: string | null;
+    try {
+      text = legacy.storage.getItem(legacy.key);
+    } catch {
+      return { kind: "none" };
+    }
+    if (text === null) return { kind: "none" };
+    let stored: unknown;
+    try {
+      stored = JSON.parse(text);
+    } catch {
+      stored = undefined;
+    }
+    const envelope = stored as { state?: unknown; version?: unknown } | undefined;
+    const legacyVersion = envelope?.version ?? 0;
+    const result =
+      typeof envelope !== "object" || envelope === null || !("state" in envelope) || !Number.isInteger(legacyVersion)
+        ? ({ kind: "failed", reason: "decode", detail: "The legacy value is not a zustand persist record." } as const)
+        : this.#upgrade(envelope.state, legacyVersion as number);
+    if (result.kind === "failed") {
+      const quarantinedAt = this.#now();
+      try {
+        await this.#storage.addQuarantined({ key: `legacy:${legacy.key}`, reason: result.reason, detail: result.detail, quarantinedAt, record: text });
+        legacy.storage.removeItem(legacy.key);
+      } catch {
+        // Left where it is: still readable, and tried again on the next load.
+      }
+      return { kind: "corrupt", report: { key: legacy.key, reason: result.reason, detail: result.detail, quarantinedAt } };
+    }
+    this.#legacyPending = true;
+    return { kind: "value", value: result.value, storedVersion: legacyVersion as number, savedAt: null, needsWrite: true };
+  }
+
+  /** Brings a decoded value to the current version and checks it against the schema. */
+  #upgrade(
+    value: unknown,
+    fromVersion: number,
+  ): { kind: "ok"; value: P; migrated: boolean } | { kind: "failed"; reason: CorruptionReason; detail: string } {
+    const { version, migrations, schema } = this.#options;
+    let current = value;
+    if (fromVersion < version) {
+      try {
+        current = migrateState(value, fromVersion, version, migrations);
+      } catch (error) {
+        return { kind: "failed", reason: "migration", detail: describe(error) };
+      }
+    }
+    const checked = schema.safeParse(current);
+    if (!checked.success) {
+      return { kind: "failed", reason: "schema", detail: `The saved data does not fit the schema: ${summarize(checked.error)}` };
+    }
+    return { kind: "ok", value: checked.data, migrated: fromVersion < version };
+  }
+
+  /** Moves the stored record aside (kept, not deleted) and reports it. */
+  async #quarantine(reason: CorruptionReason, detail: string): Promise<Loaded<P>> {
+    const quarantinedAt = this.#now();
+    try {
+      await this.#storage.quarantineRecord(this.#options.key, { reason, detail, quarantinedAt });
+    } catch {
+      // It stays under its key and is overwritten by the next save; the report still goes out.
+    }
+    return { kind: "corrupt", report: { key: this.#options.key, reason, detail, quarantinedAt } };
+  }
+
+  /**
+   * Puts `incoming` into the store, keeping local changes made since `base`. Returns whether the
+   * store now differs from `incoming`, i.e. holds local changes still to be written.
+   */
+  #mergeIn(base: P, incoming: P): boolean {
+    const current = this.exportState();
+    const merged = mergeThreeWay(base, current, incoming);
+    const checked = this.#options.schema.safeParse(merged);
+    // Two valid values merged key by key are valid in practice; if not, the incoming one is taken whole.
+    const value = checked.success ? checked.data : incoming;
+    if (!deepEqual(value, current)) this.#apply(value);
+    return !deepEqual(value, incoming);
+  }
+
+  #apply(value: P): void {
+    this.#applying += 1;
+    try {
+      this.#store.setState(this.#options.merge(value, this.#store.getState()));
+    } finally {
+      this.#applying -= 1;
+    }
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  #onStoreChange(state: S, previous: S): void {
+    if (this.#applying > 0 || this.#disposed) return;
+    if (shallowEqual(this.#options.partialize(state), this.#options.partialize(previous))) return;
+    this.#dirty = true;
+    if (this.#hydrated) this.#schedule();
+  }
+
+  #schedule(): void {
+    if (!this.#canWrite()) return;
+    const now = this.#now();
+    this.#firstPendingAt ??= now;
+    const delay = Math.max(0, Math.min(this.#writeDelayMs, this.#firstPendingAt + this.#maxWriteDelayMs - now));
+    if (this.#timer !== null) this.#clearTimeout(this.#timer);
+    this.#timer = this.#setTimeout(() => {
+      this.#timer = null;
+      this.#firstPendingAt = null;
+      void this.#enqueue(() => this.#write());
+    }, delay);
+  }
+
+  #canWrite(): boolean {
+    return this.#hydrated && !this.#disposed && !this.#status.outdated && !this.#readFailed;
+  }
+
+  async #write(): Promise<void> {
+    if (!this.#dirty || !this.#canWrite()) return;
+    this.#dirty = false;
+    let value = this.exportState();
+    this.#setStatus({ phase: "saving" });
+    try {
+      const savedAt = this.#now();
+      const record = await this.#encode(value, savedAt);
+      value = await this.#writeWithinQuota(record, value);
+      this.#baseline = value;
+      this.#setStatus({ phase: "saved", lastSavedAt: savedAt, persistedVersion: this.#options.version, error: null });
+      this.#post({ type: "saved", key: this.#options.key, writerId: this.#writerId, schemaVersion: this.#options.version, savedAt });
+      if (this.#legacyPending) this.#removeLegacy();
+    } catch (error) {
+      // The change stays pending, so the next change or flush tries again; nothing is dropped.
+      this.#dirty = true;
+      this.#setStatus({ phase: "error", error: error instanceof QuotaError ? error.message : `Saving on this device failed: ${describe(error)}` });
+    }
+  }
+
+  #encode(value: P, savedAt: number): Promise<StoredRecord> {
+    return encodeRecord(serializeValue(value), {
+      key: this.#options.key,
+      schemaVersion: this.#options.version,
+      savedAt,
+      writerId: this.#writerId,
+      compressAboveBytes: this.#options.compressAboveBytes ?? STATE_PERSISTER_DEFAULTS.compressAboveBytes,
+    });
+  }
+
+  /** Writes the record; when storage is full, prunes step by step and tries again. Returns what was written. */
+  async #writeWithinQuota(record: StoredRecord, value: P): Promise<P> {
+    try {
+      await this.#storage.writeRecord(record);
+      return value;
+    } catch (error) {
+      if (!isQuotaExceededError(error)) throw error;
+    }
+    const pruned: string[] = [];
+    let state = value;
+    let attempt = record;
+    for (const step of this.#options.pruneForQuota ?? []) {
+      let result: { state: P; removed: string | null };
+      try {
+        result = await step.prune({ storage: this.#storage, state, now: this.#now() });
+      } catch {
+        continue;
+      }
+      if (result.removed === null) continue;
+      pruned.push(result.removed);
+      if (result.state !== state) {
+        state = result.state;
+        attempt = await this.#encode(state, record.savedAt);
+      }
+      try {
+        await this.#storage.writeRecord(attempt);
+      } catch (error) {
+        if (!isQuotaExceededError(error)) throw error;
+        continue;
+      }
+      // The store shows what is saved: what was pruned goes from it too, edits made meanwhile stay.
+      if (state !== value && this.#mergeIn(value, state)) this.#dirty = true;
+      this.#setStatus({
+        quota: {
+          at: this.#now(),
+          pruned,
+          message: `Storage on this device was full, so ${joinPhrases(pruned)} ${pruned.length === 1 ? "was" : "were"} removed to save your work.`,
+        },
+      });
+      return state;
+    }
+    const message =
+      pruned.length === 0
+        ? "Storage on this device is full. Your changes are kept in this tab only: free some space or export your data."
+        : `Storage on this device is full even after removing ${joinPhrases(pruned)}. Your changes are kept in this tab only: free some space or export your data.`;
+    this.#setStatus({ quota: { at: this.#now(), pruned, message } });
+    throw new QuotaError(message);
+  }
+
+  #removeLegacy(): void {
+    this.#legacyPending = false;
+    const legacy = this.#options.legacy;
+    try {
+      legacy?.storage?.removeItem(legacy.key);
+    } catch {
+      // Read again next time only if nothing is stored here, which is no longer the case.
+    }
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer !== null) this.#clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#firstPendingAt = null;
+  }
+
+  // ---- other tabs ----------------------------------------------------------------------------
+
+  #onMessage(raw: unknown): void {
+    const message = readCrossTabMessage(raw);
+    if (!message || message.key !== this.#options.key || message.writerId === this.#writerId || this.#disposed) return;
+    const { version } = this.#options;
+    if (message.schemaVersion > version) {
+      this.#becomeOutdated(message.schemaVersion);
+      return;
+    }
+    // A tab that loaded older code learns at once that it must not write.
+    if (message.type === "hello" && message.schemaVersion < version) {
+      this.#post({ type: "hello", key: this.#options.key, writerId: this.#writerId, schemaVersion: version });
+      return;
+    }
+    if (!this.#hydration) return; // Not loaded yet: loading will read the newest value anyway.
+    if (message.type === "saved") void this.#enqueue(() => this.#load());
+    if (message.type === "cleared") void this.#enqueue(async () => this.#onClearedElsewhere());
+  }
+
+  #onClearedElsewhere(): void {
+    this.#cancelTimer();
+    this.#dirty = false;
+    const defaults = this.#options.defaults();
+    this.#baseline = defaults;
+    this.#apply(defaults);
+    this.#setStatus({ lastSavedAt: null, persistedVersion: null, corruption: null, quota: null });
+  }
+
+  #becomeOutdated(storedVersion: number): void {
+    this.#cancelTimer();
+    if (this.#status.outdated) return;
+    this.#setStatus({ outdated: true, persistedVersion: Math.max(storedVersion, this.#status.persistedVersion ?? 0) });
+  }
+
+  #post(message: CrossTabMessage): void {
+    if (!this.#disposed) this.#channel?.post(message);
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------
+
+  #enqueue(task: () => Promise<void> | void): Promise<void> {
+    const run = this.#queue.then(async () => {
+      if (!this.#disposed) await task();
+    });
+    // A failed task must not stop the ones after it; its caller still sees the failure.
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #setStatus(patch: Partial<PersistenceStatus>): void {
+    this.#status = { ...this.#status, ...patch };
+    for (const listener of this.#listeners) {
+      try {
+        listener(this.#status);
+      } catch {
+        // A faulty listener must not stop saving.
+      }
+    }
+  }
+}
+
+class QuotaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "QuotaError";
+  }
+}
+
+function shallowEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  return keys.length === Object.keys(right).length && keys.every((key) => Object.is(left[key], right[key]));
+}
+
+/** The schema version a stored value claims, read without trusting anything else in it. */
+function claimedVersion(raw: unknown): number | null {
+  if (typeof raw !== "object" || raw === null) return null;
+  const version = (raw as { schemaVersion?: unknown }).schemaVersion;
+  return Number.isInteger(version) && (version as number) >= 0 ? (version as number) : null;
+}
+
+function defaultLifecycleTarget(): EventTarget | null {
+  return typeof window === "undefined" ? null : window;
+}
+
+// `visibilitychange` fires at the document and bubbles to the window.
+function isHidden(event: Event, lifecycle: EventTarget): boolean {
+  for (const candidate of [event.target, lifecycle, globalThis.document]) {
+    const state = (candidate as { visibilityState?: unknown } | null | undefined)?.visibilityState;
+    if (typeof state === "string") return state === "hidden";
+  }
+  return false;
+}
+
+function joinPhrases(phrases: string[]): string {
+  if (phrases.length <= 1) return phrases[0] ?? "";
+  return `${phrases.slice(0, -1).join(", ")} and ${phrases[phrases.length - 1]}`;
+}
+
+function summarize(error: { message: string; issues?: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
+  const issue = error.issues?.[0];
+  if (!issue) return error.message;
+  const path = issue.path.map(String).join(".");
+  const more = (error.issues?.length ?? 1) > 1 ? ` (and ${(error.issues?.length ?? 1) - 1} more)` : "";
+  return `${path === "" ? "" : `${path}: `}${issue.message}${more}`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
