@@ -1,6 +1,15 @@
-import type { ChunkAck, FinishResponse, RecoveryToken, Session, SessionDetail, TrackSummary } from "@tidemark/shared";
+import {
+  DEFAULT_PREFERENCES,
+  type ChunkAck,
+  type FinishResponse,
+  type RecoveryToken,
+  type Session,
+  type SessionCheckpointState,
+  type SessionDetail,
+  type TrackSummary,
+} from "@tidemark/shared";
 import { describe, expect, it } from "vitest";
-import { ApiError, createApiClient } from "./api-client.ts";
+import { ApiError, createApiClient, createBackupApi } from "./api-client.ts";
 
 interface RecordedRequest {
   method: string;
@@ -336,5 +345,77 @@ describe("createApiClient", () => {
     const [request] = network.requests;
     expect(`${request?.method} ${request?.url}`).toBe("POST /api/recovery/token");
     expect(JSON.parse(request?.body ?? "")).toEqual({ sessionId: session.id, track: 0 });
+  });
+});
+
+const checkpointState: SessionCheckpointState = {
+  title: "Persuasion",
+  chapters: [{ id: "chapter-1", title: "Chapter 1", text: "Sir Walter Elliot, of Kellynch Hall." }],
+  engine: "flite",
+  voice: "slt",
+  parameters: DEFAULT_PREFERENCES.parameters,
+  position: { chapter: 0, offset: 4 },
+  notes: "",
+  savedAt: "2025-01-01T12:00:00.000Z",
+};
+
+describe("createApiClient: server backup", () => {
+  it("reads and writes preferences with the version they build on", async () => {
+    const network = fakeFetch(json(200, { version: 0, preferences: DEFAULT_PREFERENCES }), json(200, { version: 1, preferences: DEFAULT_PREFERENCES }));
+    const api = createApiClient({ fetch: network.fetch });
+
+    const current = await api.getPreferences();
+    const written = await api.putPreferences({ baseVersion: current.version, preferences: DEFAULT_PREFERENCES });
+
+    expect(written.version).toBe(1);
+    expect(network.requests.map((request) => `${request.method} ${request.url}`)).toEqual(["GET /api/preferences", "PUT /api/preferences"]);
+    expect(JSON.parse(network.requests[1]?.body ?? "")).toEqual({ baseVersion: 0, preferences: DEFAULT_PREFERENCES });
+  });
+
+  it("carries the server's current value of a refused stale write in ApiError.conflict", async () => {
+    const current = { ...DEFAULT_PREFERENCES, voice: "awb" };
+    const network = fakeFetch(json(409, { message: "The preferences changed meanwhile.", version: 7, preferences: current }));
+    const api = createApiClient({ fetch: network.fetch });
+
+    const error = await rejection(api.putPreferences({ baseVersion: 5, preferences: DEFAULT_PREFERENCES }));
+
+    expect(error.status).toBe(409);
+    expect(error.message).toBe("The preferences changed meanwhile.");
+    expect(error.conflict).toEqual({ message: "The preferences changed meanwhile.", version: 7, preferences: current });
+  });
+
+  it("leaves conflict unset when a 409 does not carry a value of the expected shape", async () => {
+    const network = fakeFetch(json(409, { message: "Conflict.", version: 2 }));
+    const api = createApiClient({ fetch: network.fetch });
+
+    const error = await rejection(api.putCheckpoint(session.id, { baseVersion: 1, state: checkpointState }));
+
+    expect(error.status).toBe(409);
+    expect(error.conflict).toBeUndefined();
+  });
+
+  it("reads and writes a session's checkpoint under the session's path, and parses a checkpoint conflict", async () => {
+    const network = fakeFetch(
+      json(200, { version: 0, state: null }),
+      json(409, { message: "Stale.", version: 3, state: checkpointState }),
+    );
+    const api = createBackupApi({ fetch: network.fetch });
+
+    expect(await api.getCheckpoint(session.id)).toEqual({ version: 0, state: null });
+    const error = await rejection(api.putCheckpoint(session.id, { baseVersion: 0, state: checkpointState }));
+
+    expect(error.conflict).toEqual({ message: "Stale.", version: 3, state: checkpointState });
+    expect(network.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
+      `GET /api/session/${session.id}/checkpoint`,
+      `PUT /api/session/${session.id}/checkpoint`,
+    ]);
+  });
+
+  it("deletes all of the user's data with DELETE /api/me and accepts the empty answer", async () => {
+    const network = fakeFetch(new Response(null, { status: 204 }));
+    const api = createBackupApi({ fetch: network.fetch });
+
+    await expect(api.deleteMyData()).resolves.toBeUndefined();
+    expect(`${network.requests[0]?.method} ${network.requests[0]?.url}`).toBe("DELETE /api/me");
   });
 });

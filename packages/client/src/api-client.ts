@@ -1,20 +1,28 @@
 import {
+  CheckpointConflictSchema,
+  CheckpointDocumentSchema,
   ChunkAckSchema,
   DeviceAuthResponseSchema,
   type DeviceAuthResponse,
   ErrorResponseSchema,
   FinishResponseSchema,
   KeepaliveResponseSchema,
+  PreferencesConflictSchema,
+  PreferencesDocumentSchema,
   RecoveryTokenSchema,
   SessionDetailSchema,
   SessionListSchema,
   SessionSchema,
   TrackSummarySchema,
+  type CheckpointDocument,
   type ChunkAck,
   type CreateSessionBody,
   type FinishBody,
   type FinishResponse,
   type KeepaliveResponse,
+  type PreferencesDocument,
+  type PutCheckpointBody,
+  type PutPreferencesBody,
   type RecoveryToken,
   type Session,
   type SessionDetail,
@@ -32,12 +40,18 @@ export class ApiError extends Error {
   readonly status: number;
   /** On a 409 from finish: the seqs the server still lacks, per track. */
   readonly missing?: MissingSeqs;
+  /**
+   * On a 409 from a versioned write (preferences, checkpoint): the server's current value, as
+   * parsed from the answer (`PreferencesConflict` or `CheckpointConflict`).
+   */
+  readonly conflict?: unknown;
 
-  constructor(status: number, message: string, options?: { cause?: unknown; missing?: MissingSeqs }) {
+  constructor(status: number, message: string, options?: { cause?: unknown; missing?: MissingSeqs; conflict?: unknown }) {
     super(message, options);
     this.name = "ApiError";
     this.status = status;
     if (options?.missing) this.missing = options.missing;
+    if (options?.conflict !== undefined) this.conflict = options.conflict;
   }
 }
 
@@ -68,6 +82,25 @@ export interface RecordingApi extends SessionApi {
 }
 
 /**
+ * The server's copy of what a user sets up and of each session's open work. Writes carry the
+ * version they build on; a stale one is refused with a 409 whose `ApiError.conflict` holds the
+ * server's current value, so nothing is overwritten unseen.
+ */
+export interface BackupApi {
+  /** Version 0 and the defaults before the first write. */
+  getPreferences(): Promise<PreferencesDocument>;
+  putPreferences(body: PutPreferencesBody): Promise<PreferencesDocument>;
+  /** Version 0 and `null` before the first write. */
+  getCheckpoint(sessionId: string): Promise<CheckpointDocument>;
+  putCheckpoint(sessionId: string, body: PutCheckpointBody): Promise<CheckpointDocument>;
+  /** Deletes everything the server holds for this user, and the device identity with it. */
+  deleteMyData(): Promise<void>;
+}
+
+/** Every endpoint the browser uses. */
+export interface TidemarkApi extends RecordingApi, BackupApi {}
+
+/**
  * Where the device's identity is kept durably. Browsers write cookies to disk lazily (Chromium
  * about every 30 s), so a crash right after the first visit can lose the cookie; the identity
  * kept here restores it.
@@ -88,6 +121,13 @@ interface Parser<T> {
   parse(input: unknown): T;
 }
 
+interface SafeParser {
+  safeParse(input: unknown): { success: boolean; data?: unknown };
+}
+
+/** For answers without a body (204). */
+const NO_CONTENT: Parser<void> = { parse: () => undefined };
+
 /** A request body with the headers that describe it. */
 interface Payload {
   body: string | ArrayBuffer;
@@ -98,7 +138,7 @@ function jsonPayload(body: unknown): Payload {
   return { body: JSON.stringify(body), headers: { "content-type": "application/json" } };
 }
 
-export function createApiClient(options: ApiClientOptions = {}): RecordingApi {
+export function createApiClient(options: ApiClientOptions = {}): TidemarkApi {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const baseUrl = options.baseUrl ?? "";
 
@@ -123,8 +163,8 @@ export function createApiClient(options: ApiClientOptions = {}): RecordingApi {
     }
   }
 
-  async function request<T>(method: string, path: string, schema: Parser<T>, payload?: Payload): Promise<T> {
-    return parseAnswer(await send(method, path, payload), schema);
+  async function request<T>(method: string, path: string, schema: Parser<T>, payload?: Payload, conflictSchema?: SafeParser): Promise<T> {
+    return parseAnswer(await send(method, path, payload), schema, conflictSchema);
   }
 
   const sessionPath = (id: string) => `/api/session/${encodeURIComponent(id)}`;
@@ -183,16 +223,41 @@ export function createApiClient(options: ApiClientOptions = {}): RecordingApi {
     createRecoveryToken(sessionId, track) {
       return request("POST", "/api/recovery/token", RecoveryTokenSchema, jsonPayload({ sessionId, track }));
     },
+    getPreferences() {
+      return request("GET", "/api/preferences", PreferencesDocumentSchema);
+    },
+    putPreferences(body) {
+      return request("PUT", "/api/preferences", PreferencesDocumentSchema, jsonPayload(body), PreferencesConflictSchema);
+    },
+    getCheckpoint(sessionId) {
+      return request("GET", `${sessionPath(sessionId)}/checkpoint`, CheckpointDocumentSchema);
+    },
+    putCheckpoint(sessionId, body) {
+      return request("PUT", `${sessionPath(sessionId)}/checkpoint`, CheckpointDocumentSchema, jsonPayload(body), CheckpointConflictSchema);
+    },
+    async deleteMyData() {
+      await request("DELETE", "/api/me", NO_CONTENT);
+    },
   };
 }
 
-async function parseAnswer<T>(response: Response, schema: Parser<T>): Promise<T> {
+/** Only the backup endpoints, for code that needs nothing else. */
+export function createBackupApi(options: ApiClientOptions = {}): BackupApi {
+  const { getPreferences, putPreferences, getCheckpoint, putCheckpoint, deleteMyData } = createApiClient(options);
+  return { getPreferences, putPreferences, getCheckpoint, putCheckpoint, deleteMyData };
+}
+
+async function parseAnswer<T>(response: Response, schema: Parser<T>, conflictSchema?: SafeParser): Promise<T> {
   const json = await readJson(response);
   if (!response.ok) {
     const error = ErrorResponseSchema.safeParse(json);
     const message = error.success ? error.data.message : fallbackMessage(response.status);
     const missing = response.status === 409 ? readMissingSeqs(json) : undefined;
-    throw new ApiError(response.status, message, missing ? { missing } : undefined);
+    const conflict = response.status === 409 ? conflictSchema?.safeParse(json) : undefined;
+    throw new ApiError(response.status, message, {
+      ...(missing ? { missing } : {}),
+      ...(conflict?.success ? { conflict: conflict.data } : {}),
+    });
   }
   try {
     return schema.parse(json);
