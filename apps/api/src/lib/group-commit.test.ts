@@ -68,6 +68,17 @@ describe("GroupCommit", () => {
     expect(rows()).toEqual([1, 3]);
   });
 
+  it("skips the commit's fsync only for a batch whose writes are all durable elsewhere", async () => {
+    sqlite.pragma("synchronous = FULL");
+    const relaxing = new GroupCommit(sqlite);
+    const level = () => sqlite.pragma("synchronous", { simple: true });
+    const relaxed = await Promise.all([1, 2].map(() => relaxing.run(level, { durableElsewhere: true })));
+    expect(relaxed).toEqual([1, 1]); // NORMAL
+    const mixed = await Promise.all([relaxing.run(level, { durableElsewhere: true }), relaxing.run(level)]);
+    expect(mixed).toEqual([2, 2]); // FULL
+    expect(level()).toBe(2);
+  });
+
   it("starts a new batch for writes that come after a commit", async () => {
     const insert = sqlite.prepare("INSERT INTO t (v) VALUES (?)");
     await commits.run(() => insert.run(1));

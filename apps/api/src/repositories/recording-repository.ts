@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { chunks, recoveryTokens, sessionFiles, tracks } from "../db/schema.ts";
+import { chunks, recoveryTokens, sessionFiles, sessions, tracks } from "../db/schema.ts";
 
 export type TrackRow = typeof tracks.$inferSelect;
 export type ChunkRow = typeof chunks.$inferSelect;
@@ -24,6 +24,7 @@ export class RecordingRepository {
   private readonly insertChunkStatement;
   private readonly followingSeqsStatement;
   private readonly advanceTrackStatement;
+  private readonly setCommittedThroughStatement;
 
   constructor(private readonly db: Db) {
     this.findChunkStatement = db
@@ -54,6 +55,7 @@ export class RecordingRepository {
         sha256: sql.placeholder("sha256"),
         createdAt: sql.placeholder("createdAt"),
       })
+      .onConflictDoNothing()
       .prepare();
     this.followingSeqsStatement = db
       .select({ seq: chunks.seq })
@@ -73,8 +75,16 @@ export class RecordingRepository {
         chunkCount: sql`${tracks.chunkCount} + 1`,
         bytes: sql`${tracks.bytes} + ${sql.placeholder("size")}`,
         highestSeq: sql`max(${tracks.highestSeq}, ${sql.placeholder("seq")})`,
-        committedThrough: sql`${sql.placeholder("committedThrough")}`,
+        // The chunk that continues the contiguous run moves it on (SET sees the row's old values);
+        // one that fills a gap may move it further, which `insertChunk` then works out.
+        committedThrough: sql`case when ${tracks.committedThrough} + 1 = ${sql.placeholder("seq")} then ${sql.placeholder("seq")} else ${tracks.committedThrough} end`,
       })
+      .where(and(eq(tracks.sessionId, sql.placeholder("sessionId")), eq(tracks.track, sql.placeholder("track"))))
+      .returning()
+      .prepare();
+    this.setCommittedThroughStatement = db
+      .update(tracks)
+      .set({ committedThrough: sql`${sql.placeholder("committedThrough")}` })
       .where(and(eq(tracks.sessionId, sql.placeholder("sessionId")), eq(tracks.track, sql.placeholder("track"))))
       .returning()
       .prepare();
@@ -82,6 +92,17 @@ export class RecordingRepository {
 
   findTrack(sessionId: string, track: number): TrackRow | undefined {
     return this.findTrackStatement.get({ sessionId, track });
+  }
+
+  /** A track with its session's status (for startup recovery); undefined when either is gone. */
+  findTrackWithSessionStatus(sessionId: string, track: number): (TrackRow & { sessionStatus: string }) | undefined {
+    const found = this.db
+      .select({ track: tracks, sessionStatus: sessions.status })
+      .from(tracks)
+      .innerJoin(sessions, eq(sessions.id, tracks.sessionId))
+      .where(and(eq(tracks.sessionId, sessionId), eq(tracks.track, track)))
+      .get();
+    return found && { ...found.track, sessionStatus: found.sessionStatus };
   }
 
   listTracks(sessionId: string): TrackRow[] {
@@ -107,27 +128,20 @@ export class RecordingRepository {
     return this.findChunkStatement.get({ sessionId, track, seq });
   }
 
-  /** Records a durable chunk and moves the track's counters; run inside a transaction. */
-  insertChunk(row: ChunkRow): TrackRow {
-    this.insertChunkStatement.run(row);
-    const current = this.findTrack(row.sessionId, row.track);
-    if (!current) throw new Error("Chunk for an undeclared track");
-    let committedThrough = current.committedThrough;
-    if (row.seq === committedThrough + 1) {
-      // Usually chunks arrive in order and there is nothing after; after a gap is filled it walks on.
-      const following =
-        row.seq < current.highestSeq
-          ? this.followingSeqsStatement.all({ sessionId: row.sessionId, track: row.track, seq: row.seq })
-          : [];
-      committedThrough = lastContiguousSeq(row.seq, following);
-    }
-    const updated = this.advanceTrackStatement.get({
-      sessionId: row.sessionId,
-      track: row.track,
-      size: row.size,
-      seq: row.seq,
-      committedThrough,
-    });
+  /**
+   * Records a durable chunk and moves the track's counters; run inside a transaction. Answers
+   * undefined, changing nothing, when the seq is already stored (a concurrent upload of it won).
+   */
+  insertChunk(row: ChunkRow): TrackRow | undefined {
+    if (this.insertChunkStatement.run(row).changes === 0) return undefined;
+    const advanced = this.advanceTrackStatement.get({ sessionId: row.sessionId, track: row.track, size: row.size, seq: row.seq });
+    if (!advanced) throw new Error("Chunk for an undeclared track");
+    // Usually chunks arrive in order and there is nothing after; after a gap is filled it walks on.
+    if (advanced.committedThrough !== row.seq || row.seq >= advanced.highestSeq) return advanced;
+    const following = this.followingSeqsStatement.all({ sessionId: row.sessionId, track: row.track, seq: row.seq });
+    const committedThrough = lastContiguousSeq(row.seq, following);
+    if (committedThrough === row.seq) return advanced;
+    const updated = this.setCommittedThroughStatement.get({ sessionId: row.sessionId, track: row.track, committedThrough });
     if (!updated) throw new Error("Track vanished during a chunk insert");
     return updated;
   }

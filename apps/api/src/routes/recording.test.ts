@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChunkAckSchema, FinishResponseSchema, SessionDetailSchema } from "@tidemark/shared";
 import { parseWavHeader, WAV_HEADER_BYTES } from "../lib/wav.ts";
+import { encodeChunkRecordHeader } from "../services/chunk-log.ts";
 import { ManualClock } from "../test-support/manual-clock.ts";
 import {
   contentDigestOf,
@@ -213,6 +214,73 @@ describe("recording routes", () => {
       expect(response.statusCode).toBe(200);
       const wav = readFileSync(path.join(data.dir, "sessions", sessionId, "track-0.wav"));
       expect(parseWavHeader(wav).dataBytes).toBe(3 * SAMPLES * 2);
+    });
+  });
+
+  describe("recovery of chunk rows after a crash", () => {
+    const logPath = () => path.join(data.dir, "sessions", sessionId, "track-0.chunks");
+    const chunk = (seq: number) => pcmChunk(SAMPLES, seq * SAMPLES);
+    const trackDetail = async () =>
+      SessionDetailSchema.parse((await app.inject({ method: "GET", url: `/api/session/${sessionId}`, headers: alice.headers })).json()).tracks[0];
+    const finishedAudio = async () => {
+      expect((await finish()).statusCode).toBe(200);
+      return readFileSync(path.join(data.dir, "sessions", sessionId, "track-0.wav")).subarray(WAV_HEADER_BYTES);
+    };
+
+    beforeEach(async () => {
+      await declareTrack(app, alice, sessionId, 0);
+    });
+
+    it("re-creates, at restart, the rows of acknowledged chunks whose commit a crash lost", async () => {
+      for (let seq = 0; seq < 4; seq += 1) expect((await putChunk(app, alice, sessionId, 0, seq, chunk(seq))).statusCode).toBe(201);
+      // Chunk rows are committed without waiting for an fsync: a power cut may lose the last ones.
+      app.recordingRepository.deleteChunks(sessionId, 0, [2, 3]);
+      expect(await trackDetail()).toMatchObject({ chunkCount: 2, committedThrough: 1 });
+
+      await app.close();
+      await startApp();
+      expect(await trackDetail()).toMatchObject({ chunkCount: 4, committedThrough: 3, highestSeq: 3 });
+      const replay = await putChunk(app, alice, sessionId, 0, 3, chunk(3));
+      expect(replay.statusCode).toBe(200);
+      expect((await putChunk(app, alice, sessionId, 0, 3, chunk(9))).statusCode).toBe(409);
+      expect((await finishedAudio()).equals(Buffer.concat([0, 1, 2, 3].map(chunk)))).toBe(true);
+    });
+
+    it("keeps a chunk whose bytes were durable when the server died before its row was committed", async () => {
+      const insertChunk = app.recordingRepository.insertChunk.bind(app.recordingRepository);
+      app.recordingRepository.insertChunk = () => {
+        throw new Error("the process died here");
+      };
+      expect((await putChunk(app, alice, sessionId, 0, 0, chunk(0))).statusCode).toBe(500);
+      app.recordingRepository.insertChunk = insertChunk;
+
+      await app.close();
+      await startApp();
+      // The client never saw an answer and sends the chunk again: it is already there.
+      const retry = await putChunk(app, alice, sessionId, 0, 0, chunk(0));
+      expect(retry.statusCode).toBe(200);
+      expect(retry.json()).toMatchObject({ created: false, chunkCount: 1, committedThrough: 0 });
+    });
+
+    it("ignores and cuts off a record torn by a crash, then stores the chunk when the client sends it again", async () => {
+      for (let seq = 0; seq < 2; seq += 1) await putChunk(app, alice, sessionId, 0, seq, chunk(seq));
+      await app.close();
+      const whole = readFileSync(logPath());
+      const torn = encodeChunkRecordHeader({
+        sessionId,
+        track: 0,
+        seq: 2,
+        size: chunk(2).length,
+        sha256: createHash("sha256").update(chunk(2)).digest(),
+        appendedAt: Date.now(),
+      });
+      writeFileSync(logPath(), Buffer.concat([whole, torn, chunk(2).subarray(0, 100)]));
+
+      await startApp();
+      expect(readFileSync(logPath()).equals(whole)).toBe(true);
+      expect(await trackDetail()).toMatchObject({ chunkCount: 2, committedThrough: 1 });
+      expect((await putChunk(app, alice, sessionId, 0, 2, chunk(2))).statusCode).toBe(201);
+      expect((await finishedAudio()).equals(Buffer.concat([0, 1, 2].map(chunk)))).toBe(true);
     });
   });
 

@@ -1,4 +1,5 @@
-import type { ChunkAck, SessionDetail, TrackDeclaration, TrackSummary } from "@tidemark/shared";
+import { createHash } from "node:crypto";
+import type { ChunkAck, SessionDetail, SessionStatus, TrackDeclaration, TrackSummary } from "@tidemark/shared";
 import type { Clock } from "../lib/clock.ts";
 import type { GroupCommit } from "../lib/group-commit.ts";
 import { badRequest, conflict, notFound } from "../lib/http-errors.ts";
@@ -9,6 +10,30 @@ import type { SessionRow } from "../repositories/session-repository.ts";
 import type { AudioStore } from "./audio-store.ts";
 import type { EventLog } from "./event-log.ts";
 import type { SessionLifecycle } from "./session-lifecycle.ts";
+
+/** Declared tracks kept in memory for the chunk path (~100 bytes each). */
+const TRACK_CACHE_LIMIT = 100_000;
+
+/**
+ * What the chunk path needs of a declared track. The format never changes; `highestSeq` is at
+ * least the highest seq stored (it is raised by every commit here; deleting damaged chunks may
+ * leave it higher), so any seq above it is certainly new.
+ */
+interface DeclaredTrack {
+  channels: number;
+  highestSeq: number;
+}
+
+export interface ChunkLogRecoveryReport {
+  /** Chunk logs of unfinished sessions that were read. */
+  logs: number;
+  /** Rows re-created from records in the logs. */
+  chunks: number;
+  /** Bytes of torn records cut off the ends of logs. */
+  truncatedBytes: number;
+  /** Records that could not be read and that no row needs. */
+  unreadable: number;
+}
 
 /** Parses RFC 9530 `Content-Digest` and returns the SHA-256 as hex, or null when absent or malformed. */
 export function sha256FromContentDigest(header: string | undefined): string | null {
@@ -41,6 +66,8 @@ export function toTrackSummary(row: TrackRow): TrackSummary {
 export class RecordingService {
   /** Sessions whose files are being assembled: no chunk may land in them meanwhile. */
   readonly finishing = new Set<string>();
+  /** Declared tracks by `<session>/<track>`, read on every chunk. */
+  private readonly declaredTracks = new Map<string, DeclaredTrack>();
 
   constructor(
     private readonly repository: RecordingRepository,
@@ -74,43 +101,87 @@ export class RecordingService {
     sessionId: string,
     track: number,
     seq: number,
-    body: Buffer,
+    body: Uint8Array | readonly Uint8Array[],
     contentDigest: string | undefined,
   ): Promise<ChunkAck> {
     const claimed = sha256FromContentDigest(contentDigest);
     if (!claimed) throw badRequest("Missing or malformed Content-Digest header; expected sha-256=:<base64>:");
-    const session = this.requireWritable(userId, sessionId);
-    const trackRow = this.repository.findTrack(session.id, track);
-    if (!trackRow) throw conflict(`Track ${track} is not declared; PUT /api/session/${sessionId}/tracks/${track} first`);
-    // Hashed off the event loop (Web Crypto runs on the thread pool): ~1 MiB bodies add up.
-    const actual = Buffer.from(await crypto.subtle.digest("SHA-256", body)).toString("hex");
+    this.assertWritable(userId, sessionId);
+    const declared = this.declaredTrack(sessionId, track);
+    if (!declared) throw conflict(`Track ${track} is not declared; PUT /api/session/${sessionId}/tracks/${track} first`);
+    const { channels } = declared;
+    // The body may come in the pieces it arrived in; it is hashed and written without joining them.
+    const pieces = body instanceof Uint8Array ? [body] : body;
+    const hash = createHash("sha256");
+    let size = 0;
+    for (const piece of pieces) {
+      hash.update(piece);
+      size += piece.length;
+    }
+    const digest = hash.digest();
+    const actual = digest.toString("hex");
     if (actual !== claimed) throw badRequest("Content-Digest does not match the body");
-    if (body.length === 0 || body.length % (2 * trackRow.channels) !== 0) {
-      throw badRequest(`Chunk length must be a positive multiple of ${2 * trackRow.channels} bytes (16-bit PCM frames)`);
+    if (size === 0 || size % (2 * channels) !== 0) {
+      throw badRequest(`Chunk length must be a positive multiple of ${2 * channels} bytes (16-bit PCM frames)`);
     }
 
-    const replay = this.replayOrConflict(sessionId, track, seq, actual);
-    if (replay) return replay;
+    // A seq above the highest one stored is new; anything else may be a replay.
+    if (seq <= declared.highestSeq) {
+      const replay = this.replayOrConflict(sessionId, track, seq, actual);
+      if (replay) return replay;
+    }
 
-    const offset = await this.store.appendChunk(sessionId, track, body);
+    const appendedAt = this.clock.now().getTime();
+    const { offset, recoverable } = await this.store.appendChunk({ sessionId, track, seq, sha256: digest, appendedAt }, pieces);
 
     // The checks and the insert run together in one synchronous savepoint, so no finish can
-    // start between them; concurrent uploads share the commit (group commit).
-    return this.commits.run(() => {
-      this.requireWritable(userId, sessionId);
-      const raced = this.replayOrConflict(sessionId, track, seq, actual);
-      if (raced) return raced;
-      const updated = this.repository.insertChunk({
-        sessionId,
-        track,
-        seq,
-        size: body.length,
-        offset,
-        sha256: actual,
-        createdAt: this.clock.now().getTime(),
+    // start between them; concurrent uploads share the commit (group commit). The chunk's record
+    // in the log is durable and describes it, so the row's commit need not wait for an fsync:
+    // should a crash lose the row, startup recovery re-creates it from the record.
+    return this.commits.run(
+      () => {
+        this.assertWritable(userId, sessionId);
+        const updated = this.repository.insertChunk({ sessionId, track, seq, size, offset, sha256: actual, createdAt: appendedAt });
+        if (!updated) {
+          // A concurrent upload of the same seq was committed first.
+          const raced = this.replayOrConflict(sessionId, track, seq, actual);
+          if (!raced) throw new Error("A chunk that was refused as stored is not stored");
+          return raced;
+        }
+        declared.highestSeq = updated.highestSeq;
+        return { track, seq, size, created: true, committedThrough: updated.committedThrough, chunkCount: updated.chunkCount };
+      },
+      { durableElsewhere: recoverable },
+    );
+  }
+
+  /**
+   * Startup: gives back the rows of chunks whose records reached a log durably but whose rows a
+   * crash lost (their commits do not wait for an fsync), and trims records torn by the crash.
+   * Runs before the server takes requests.
+   */
+  async recoverChunkLogs(): Promise<ChunkLogRecoveryReport> {
+    const report: ChunkLogRecoveryReport = { logs: 0, chunks: 0, truncatedBytes: 0, unreadable: 0 };
+    for (const { sessionId, track } of this.store.listChunkLogs()) {
+      const trackRow = this.repository.findTrackWithSessionStatus(sessionId, track);
+      // A deleted session's files are the retention job's; a completed session's log has served.
+      if (!trackRow || trackRow.sessionStatus === "completed") continue;
+      const recovery = await this.store.recoverLog(sessionId, track, this.repository.listChunks(sessionId, track));
+      report.logs += 1;
+      report.truncatedBytes += recovery.truncatedBytes;
+      report.unreadable += recovery.unreadable;
+      if (recovery.chunks.length === 0) continue;
+      // A durable commit: these rows exist nowhere else yet.
+      report.chunks += await this.commits.run(() => {
+        let inserted = 0;
+        for (const { appendedAt, ...chunk } of recovery.chunks) {
+          if (this.repository.insertChunk({ sessionId, track, ...chunk, createdAt: appendedAt })) inserted += 1;
+        }
+        return inserted;
       });
-      return { track, seq, size: body.length, created: true, committedThrough: updated.committedThrough, chunkCount: updated.chunkCount };
-    });
+      this.declaredTracks.delete(`${sessionId}/${track}`); // its highest seq may have moved
+    }
+    return report;
   }
 
   detail(userId: string, sessionId: string): SessionDetail {
@@ -150,9 +221,34 @@ export class RecordingService {
   /** A session that accepts tracks and chunks: the caller's, not completed, not being finished. */
   requireWritable(userId: string, sessionId: string): SessionRow {
     const session = this.lifecycle.requireOwned(userId, sessionId);
-    if (session.status === "completed") throw conflict("Session is completed; it accepts no more audio");
-    if (this.finishing.has(sessionId)) throw conflict("Session is being finished; it accepts no more audio");
+    this.refuseUnlessWritable(sessionId, session.status);
     return session;
+  }
+
+  /** `requireWritable` for the chunk path, from the lifecycle's cache instead of a database read. */
+  private assertWritable(userId: string, sessionId: string): void {
+    this.refuseUnlessWritable(sessionId, this.lifecycle.requireOwnedStatus(userId, sessionId));
+  }
+
+  private refuseUnlessWritable(sessionId: string, status: SessionStatus): void {
+    if (status === "completed") throw conflict("Session is completed; it accepts no more audio");
+    if (this.finishing.has(sessionId)) throw conflict("Session is being finished; it accepts no more audio");
+  }
+
+  /** A declared track (from memory after its first chunk), undefined when it is not declared. */
+  private declaredTrack(sessionId: string, track: number): DeclaredTrack | undefined {
+    const key = `${sessionId}/${track}`;
+    const cached = this.declaredTracks.get(key);
+    if (cached) return cached;
+    const row = this.repository.findTrack(sessionId, track);
+    if (!row) return undefined;
+    const declared = { channels: row.channels, highestSeq: row.highestSeq };
+    this.declaredTracks.set(key, declared);
+    if (this.declaredTracks.size > TRACK_CACHE_LIMIT) {
+      const oldest = this.declaredTracks.keys().next().value;
+      if (oldest !== undefined) this.declaredTracks.delete(oldest);
+    }
+    return declared;
   }
 
   private replayOrConflict(sessionId: string, track: number, seq: number, sha256: string): ChunkAck | null {

@@ -125,6 +125,16 @@ export class SessionLifecycle {
     }
   }
 
+  /**
+   * The status of the caller's session from the cache the keepalive path uses (every status
+   * change goes through this class); another user's session is answered like a missing one.
+   */
+  requireOwnedStatus(userId: string, id: string): SessionStatus {
+    const owner = this.ownerOf(id);
+    if (!owner || owner.userId !== userId) throw notFound("Session not found");
+    return owner.status;
+  }
+
   /** The caller's session; another user's session is answered exactly like a missing one. */
   requireOwned(userId: string, id: string): SessionRow {
     const row = this.repository.findOwned(userId, id);
