@@ -9,3 +9,4 @@ export * from "./cross-tab-channel.ts";
 export * from "./state-merge.ts";
 export * from "./state-persister.ts";
 export * from "./quota-prune-steps.ts";
+export * from "./server-backup.ts";

@@ -1,0 +1,347 @@
+import { DEFAULT_PREFERENCES, type CheckpointDocument, type Preferences, type PreferencesDocument, type SessionCheckpointState } from "@tidemark/shared";
+import { afterEach, describe, expect, it } from "vitest";
+import { ApiError } from "../api-client.ts";
+import { heldTimers } from "../test-support/harness.ts";
+import { createServerBackup, type ServerBackup, type ServerBackupOptions } from "./server-backup.ts";
+import type { StateStorage } from "./state-storage.ts";
+import { FakeBackupServer } from "./test-support/fake-backup-server.ts";
+import { openTestStateStorage } from "./test-support/storage-fakes.ts";
+
+const SESSION = "0190f5d2-8c4e-7a3b-9d2f-1c2b3a4d5e03";
+const OTHER_SESSION = "0190f5d2-8c4e-7a3b-9d2f-1c2b3a4d5e04";
+const NOW = Date.UTC(2025, 5, 1, 9);
+
+const backups: ServerBackup[] = [];
+const storages: StateStorage[] = [];
+
+afterEach(() => {
+  for (const backup of backups.splice(0)) backup.dispose();
+  for (const storage of storages.splice(0)) storage.close();
+});
+
+function preferences(change: Partial<Preferences> = {}): Preferences {
+  return { ...structuredClone(DEFAULT_PREFERENCES), ...change };
+}
+
+function checkpoint(notes: string): SessionCheckpointState {
+  return {
+    title: "Persuasion",
+    chapters: [{ id: "chapter-1", title: "Chapter 1", text: "Sir Walter Elliot, of Kellynch Hall." }],
+    engine: "flite",
+    voice: "slt",
+    parameters: DEFAULT_PREFERENCES.parameters,
+    position: { chapter: 0, offset: 3 },
+    notes,
+    savedAt: "2025-06-01T09:00:00.000Z",
+  };
+}
+
+/** A backup on `storage` (a fresh IndexedDB unless given), recording what it hands to the store. */
+async function openBackup(server: FakeBackupServer, options: Partial<ServerBackupOptions> & { storage?: StateStorage } = {}) {
+  const storage = options.storage ?? (await openTestStateStorage()).storage;
+  storages.push(storage);
+  const timers = heldTimers();
+  const handedPreferences: PreferencesDocument[] = [];
+  const handedCheckpoints: Array<[string, CheckpointDocument]> = [];
+  const backup = createServerBackup({
+    api: server,
+    storage,
+    lifecycle: null,
+    now: () => NOW,
+    random: () => 0.5,
+    setTimeout: timers.setTimeout,
+    clearTimeout: timers.clearTimeout,
+    onPreferences: (document) => handedPreferences.push(document),
+    onCheckpoint: (sessionId, document) => handedCheckpoints.push([sessionId, document]),
+    ...options,
+  });
+  backups.push(backup);
+  return { backup, storage, timers, handedPreferences, handedCheckpoints };
+}
+
+function writes(server: FakeBackupServer): string[] {
+  return server.requests.filter((request) => request.startsWith("put"));
+}
+
+describe("createServerBackup", () => {
+  it("sends pushed preferences on top of the known version and reports them synced", async () => {
+    const server = new FakeBackupServer();
+    const { backup } = await openBackup(server);
+    await backup.start();
+
+    await backup.pushPreferences(preferences({ voice: "awb" }));
+    await backup.drain();
+    await backup.pushPreferences(preferences({ voice: "rms" }));
+    await backup.drain();
+
+    expect(writes(server)).toEqual(["putPreferences base=0", "putPreferences base=1"]);
+    expect(server.preferences).toEqual({ version: 2, preferences: preferences({ voice: "rms" }) });
+    expect(backup.getStatus()).toMatchObject({ pending: 0, phase: "synced", lastSyncedAt: NOW, preferencesVersion: 2, error: null });
+  });
+
+  it("keeps only the latest value per target while offline and replays the targets in the order of their latest change", async () => {
+    const server = new FakeBackupServer();
+    server.offline = true;
+    const { backup, timers } = await openBackup(server);
+    await backup.start();
+
+    await backup.pushPreferences(preferences({ voice: "awb" }));
+    await backup.drain();
+    await backup.pushCheckpoint(SESSION, checkpoint("first"));
+    await backup.pushCheckpoint(OTHER_SESSION, checkpoint("other"));
+    await backup.pushPreferences(preferences({ voice: "kal" }));
+    await backup.pushCheckpoint(SESSION, checkpoint("second"));
+    expect(backup.getStatus()).toMatchObject({ phase: "offline", pending: 3 });
+
+    server.offline = false;
+    server.requests.length = 0;
+    timers.fire();
+    await backup.drain();
+
+    expect(writes(server)).toEqual([`putCheckpoint ${OTHER_SESSION} base=0`, "putPreferences base=0", `putCheckpoint ${SESSION} base=0`]);
+    expect(server.preferences.preferences.voice).toBe("kal");
+    expect(server.checkpoint(SESSION).state?.notes).toBe("second");
+    expect(backup.getStatus()).toMatchObject({ phase: "synced", pending: 0 });
+  });
+
+  it("keeps queued pushes across a reload and sends them when the next page starts", async () => {
+    const server = new FakeBackupServer();
+    server.offline = true;
+    const first = await openTestStateStorage();
+    const before = await openBackup(server, { storage: first.storage });
+    await before.backup.start();
+    await before.backup.pushCheckpoint(SESSION, checkpoint("typed before the crash"));
+    await before.backup.pushPreferences(preferences({ voice: "awb" }));
+    before.backup.dispose();
+
+    server.offline = false;
+    server.requests.length = 0;
+    const { storage } = await openTestStateStorage(first.indexedDB);
+    const after = await openBackup(server, { storage });
+    expect(after.backup.getStatus().pending).toBe(0);
+    await after.backup.start();
+
+    expect(writes(server)).toEqual([`putCheckpoint ${SESSION} base=0`, "putPreferences base=0"]);
+    expect(server.checkpoint(SESSION).state?.notes).toBe("typed before the crash");
+    expect(after.backup.getStatus().pending).toBe(0);
+  });
+
+  it("goes offline when the server cannot be reached and retries with growing, jittered delays", async () => {
+    const server = new FakeBackupServer();
+    server.offline = true;
+    const { backup, timers } = await openBackup(server, { retryBaseMs: 1_000, retryMaxMs: 8_000 });
+    await backup.start();
+    await backup.pushPreferences(preferences({ voice: "awb" }));
+    await backup.drain();
+
+    for (let retry = 0; retry < 4; retry += 1) {
+      timers.fire();
+      await backup.drain();
+    }
+
+    expect(timers.delays).toEqual([500, 1_000, 2_000, 4_000, 4_000]);
+    expect(backup.getStatus()).toMatchObject({ phase: "offline", pending: 1, error: expect.stringMatching(/cannot be reached/) });
+    expect(server.preferences.version).toBe(0);
+  });
+
+  it("retries at once when the browser says it is online again", async () => {
+    const server = new FakeBackupServer();
+    server.offline = true;
+    const window = new EventTarget();
+    const { backup, timers } = await openBackup(server, { lifecycle: window });
+    await backup.start();
+    await backup.pushPreferences(preferences({ voice: "awb" }));
+    await backup.drain();
+    expect(timers.scheduled).toHaveLength(1);
+
+    server.offline = false;
+    window.dispatchEvent(new Event("online"));
+    await backup.drain();
+
+    expect(timers.scheduled).toHaveLength(0);
+    expect(server.preferences.version).toBe(1);
+  });
+
+  it("adopts the version of its own write whose answer was lost, instead of seeing a conflict", async () => {
+    const server = new FakeBackupServer();
+    server.loseAnswers = 1;
+    const { backup, timers, handedPreferences } = await openBackup(server);
+    await backup.start();
+
+    await backup.pushPreferences(preferences({ voice: "awb" }));
+    await backup.drain();
+    timers.fire();
+    await backup.drain();
+
+    expect(writes(server)).toEqual(["putPreferences base=0", "putPreferences base=0"]);
+    expect(backup.getStatus()).toMatchObject({ conflicts: [], pending: 0, phase: "synced", preferencesVersion: 1 });
+    expect(handedPreferences).toEqual([]);
+  });
+
+  it("recognises an earlier unanswered write of its own under a newer value and sends the newer one on top", async () => {
+    const server = new FakeBackupServer();
+    server.loseAnswers = 1;
+    const { backup, timers } = await openBackup(server);
+    await backup.start();
+    await backup.pushCheckpoint(SESSION, checkpoint("first"));
+    await backup.drain();
+
+    await backup.pushCheckpoint(SESSION, checkpoint("second"));
+    timers.fire();
+    await backup.drain();
+
+    expect(writes(server)).toEqual([`putCheckpoint ${SESSION} base=0`, `putCheckpoint ${SESSION} base=0`, `putCheckpoint ${SESSION} base=1`]);
+    expect(server.checkpoint(SESSION)).toMatchObject({ version: 2, state: { notes: "second" } });
+    expect(backup.getStatus().conflicts).toEqual([]);
+  });
+
+  it("lets the server's value win a real conflict and keeps ours as a conflict copy that survives a reload", async () => {
+    const server = new FakeBackupServer();
+    const first = await openTestStateStorage();
+    const { backup, handedPreferences } = await openBackup(server, { storage: first.storage, createId: () => "copy-1" });
+    await backup.start();
+    await backup.pushPreferences(preferences({ voice: "awb" }));
+    await backup.drain();
+    const elsewhere = server.writePreferencesElsewhere({ voice: "kal" });
+
+    await backup.pushPreferences(preferences({ voice: "rms" }));
+    await backup.drain();
+
+    expect(server.preferences).toEqual(elsewhere);
+    expect(handedPreferences).toEqual([elsewhere]);
+    const copy = { id: "copy-1", kind: "preferences", sessionId: null, value: preferences({ voice: "rms" }), serverVersion: 2, createdAt: NOW };
+    expect(backup.getStatus()).toMatchObject({ conflicts: [copy], pending: 0, preferencesVersion: 2 });
+
+    const { storage } = await openTestStateStorage(first.indexedDB);
+    const reloaded = await openBackup(server, { storage });
+    await reloaded.backup.start();
+    expect(reloaded.backup.getStatus().conflicts).toEqual([copy]);
+  });
+
+  it("keeps a conflict copy by putting it back into the store and writing it on top of the server's version", async () => {
+    const server = new FakeBackupServer();
+    const { backup, handedPreferences } = await openBackup(server, { createId: () => "copy-1" });
+    await backup.start();
+    server.writePreferencesElsewhere({ voice: "kal" });
+    await backup.pushPreferences(preferences({ voice: "rms" }));
+    await backup.drain();
+
+    await backup.keepConflict("copy-1");
+    await backup.drain();
+
+    expect(server.preferences).toEqual({ version: 2, preferences: preferences({ voice: "rms" }) });
+    expect(handedPreferences.map((document) => document.preferences.voice)).toEqual(["kal", "rms"]);
+    expect(backup.getStatus()).toMatchObject({ conflicts: [], preferencesVersion: 2 });
+  });
+
+  it("discards a conflict copy for good", async () => {
+    const server = new FakeBackupServer();
+    const { backup, storage } = await openBackup(server, { createId: () => "copy-1" });
+    await backup.start();
+    server.writePreferencesElsewhere({ voice: "kal" });
+    await backup.pushPreferences(preferences({ voice: "rms" }));
+    await backup.drain();
+
+    await backup.discardConflict("copy-1");
+
+    expect(backup.getStatus().conflicts).toEqual([]);
+    expect(await storage.listConflicts()).toEqual([]);
+    expect(server.preferences.preferences.voice).toBe("kal");
+  });
+
+  it("fetches and hands on a value another device wrote when told of a newer version, and ignores versions it knows", async () => {
+    const server = new FakeBackupServer();
+    const { backup, handedPreferences, handedCheckpoints } = await openBackup(server);
+    await backup.start();
+    const elsewhere = server.writePreferencesElsewhere({ voice: "kal" });
+    server.checkpoints.set(SESSION, { version: 4, state: checkpoint("from the laptop") });
+
+    await backup.handleEvent({ id: 10, at: "2025-06-01T09:00:00.000Z", type: "preferences.updated", version: 1 });
+    await backup.handleEvent({ id: 11, at: "2025-06-01T09:00:00.000Z", type: "preferences.updated", version: 1 });
+    await backup.handleEvent({ id: 12, at: "2025-06-01T09:00:00.000Z", type: "checkpoint.updated", sessionId: SESSION, version: 4 });
+
+    expect(handedPreferences).toEqual([elsewhere]);
+    expect(handedCheckpoints).toEqual([[SESSION, { version: 4, state: checkpoint("from the laptop") }]]);
+    expect(server.requests.filter((request) => request.startsWith("get"))).toEqual(["getPreferences", `getCheckpoint ${SESSION}`]);
+  });
+
+  it("turns a queued push into a conflict copy when another device's newer value arrives first, rather than overwrite it", async () => {
+    const server = new FakeBackupServer();
+    server.offline = true;
+    const { backup } = await openBackup(server, { createId: () => "copy-1" });
+    await backup.start();
+    await backup.pushCheckpoint(SESSION, checkpoint("typed offline"));
+    await backup.drain();
+    server.offline = false;
+    server.checkpoints.set(SESSION, { version: 1, state: checkpoint("typed on the laptop") });
+
+    await backup.handleEvent({ id: 3, at: "2025-06-01T09:00:00.000Z", type: "checkpoint.updated", sessionId: SESSION, version: 1 });
+    await backup.drain();
+
+    expect(backup.getStatus()).toMatchObject({ pending: 0, conflicts: [{ id: "copy-1", sessionId: SESSION, value: checkpoint("typed offline") }] });
+    expect(server.checkpoint(SESSION).state?.notes).toBe("typed on the laptop");
+  });
+
+  it("re-checks every known checkpoint on refresh", async () => {
+    const server = new FakeBackupServer();
+    const { backup, handedCheckpoints } = await openBackup(server);
+    await backup.start();
+    await backup.pushCheckpoint(SESSION, checkpoint("mine"));
+    await backup.drain();
+    server.checkpoints.set(SESSION, { version: 2, state: checkpoint("theirs") });
+
+    await backup.refresh();
+
+    expect(handedCheckpoints).toEqual([[SESSION, { version: 2, state: checkpoint("theirs") }]]);
+  });
+
+  it("reports a push the server refuses for good, drops it from the queue and sends the rest", async () => {
+    const server = new FakeBackupServer();
+    server.refusals.push(new ApiError(413, "The checkpoint is larger than 4 MiB."));
+    const { backup } = await openBackup(server);
+    await backup.start();
+
+    await backup.pushCheckpoint(SESSION, checkpoint("huge"));
+    await backup.pushPreferences(preferences({ voice: "awb" }));
+    await backup.drain();
+
+    expect(server.preferences.version).toBe(1);
+    expect(backup.getStatus()).toMatchObject({
+      pending: 0,
+      phase: "error",
+      error: "The server refused the backup of the draft's checkpoint: The checkpoint is larger than 4 MiB.",
+    });
+  });
+
+  it("retries a server error with backoff rather than dropping the push", async () => {
+    const server = new FakeBackupServer();
+    server.refusals.push(new ApiError(503, "The server is unavailable right now (503). Try again in a moment."));
+    const { backup, timers } = await openBackup(server);
+    await backup.start();
+
+    await backup.pushPreferences(preferences({ voice: "awb" }));
+    await backup.drain();
+    expect(backup.getStatus()).toMatchObject({ phase: "error", pending: 1 });
+    timers.fire();
+    await backup.drain();
+
+    expect(backup.getStatus()).toMatchObject({ phase: "synced", pending: 0, error: null });
+  });
+
+  it("forgets the queue, the conflict copies and the known versions when all data is deleted", async () => {
+    const server = new FakeBackupServer();
+    const { backup, storage } = await openBackup(server, { createId: () => "copy-1" });
+    await backup.start();
+    server.writePreferencesElsewhere({ voice: "kal" });
+    await backup.pushPreferences(preferences({ voice: "rms" }));
+    await backup.drain();
+    server.offline = true;
+    await backup.pushCheckpoint(SESSION, checkpoint("x"));
+
+    await backup.clearAll();
+
+    expect(backup.getStatus()).toMatchObject({ pending: 0, conflicts: [], preferencesVersion: 0, phase: "idle" });
+    expect(await storage.listOutbox()).toEqual([]);
+    expect(await storage.listConflicts()).toEqual([]);
+  });
+});
