@@ -1,4 +1,5 @@
 import { EventClient, fullJitterDelay, type SessionApi } from "@tidemark/client";
+import type { TidemarkEvent } from "@tidemark/shared";
 import type { AppStore } from "./store/app-store.ts";
 
 export interface LiveSessionsOptions {
@@ -8,6 +9,10 @@ export interface LiveSessionsOptions {
   eventStreamUrl: string;
   /** Called once the device cookie exists, so other requests (uploads, recovery) can begin. */
   onDeviceReady?: () => void;
+  /** Every live event, after the session list took it (the server backup reads its own). */
+  onEvent?: (event: TidemarkEvent) => void;
+  /** Events may have been missed: whatever follows them should look again. */
+  onResync?: () => void;
 }
 
 const DEVICE_RETRY = { baseMs: 1_000, maxMs: 30_000 };
@@ -17,11 +22,17 @@ const DEVICE_RETRY = { baseMs: 1_000, maxMs: 30_000 };
  * event stream. If the server cannot be reached at start, it keeps trying, since a page opened
  * while the server restarts should recover by itself. Returns a function that stops it all.
  */
-export function startLiveSessions({ store, api, eventStreamUrl, onDeviceReady }: LiveSessionsOptions): () => void {
+export function startLiveSessions({ store, api, eventStreamUrl, onDeviceReady, onEvent, onResync }: LiveSessionsOptions): () => void {
   const events = new EventClient({ url: eventStreamUrl });
-  events.onEvent((event) => store.getState().applyEvent(event));
+  events.onEvent((event) => {
+    store.getState().applyEvent(event);
+    onEvent?.(event);
+  });
   // Asked when events may have been missed: the list is refetched rather than patched.
-  events.onResync(() => void store.getState().load());
+  events.onResync(() => {
+    void store.getState().load();
+    onResync?.();
+  });
   events.onStatus((status) => store.getState().setLiveStatus(status));
   events.onError((error) => console.debug("Event stream:", error));
 

@@ -1,6 +1,7 @@
 import type { TrackNumber } from "@tidemark/shared";
 import { useEffect, useState } from "react";
 import { messageOf } from "../error-message.ts";
+import { downloadBlob } from "../download.ts";
 import { formatDuration } from "../format-audio.ts";
 import type { LocalTrack } from "../recording/local-export.ts";
 import { useStore } from "../store/index.ts";
@@ -71,16 +72,4 @@ export function LocalCopy({ sessionId, title }: { sessionId: string; title: stri
 function fileStem(title: string): string {
   const cleaned = title.replace(/[\\/:*?"<>|]+/g, " ").trim();
   return cleaned === "" ? "Recording" : cleaned.slice(0, 80);
-}
-
-function downloadBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The download has taken its own reference by the next task; the URL can go.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -1,7 +1,10 @@
 import { useStore } from "../store/index.ts";
 import { SessionItem } from "./SessionItem.tsx";
 
-/** Every session of this device's user, live from the event stream, newest first. */
+/**
+ * Every session of this device's user, live from the event stream, newest first. Until the
+ * server answers, the recent sessions saved on this device stand in.
+ */
 export function SessionHistory() {
   const sessions = useStore((s) => s.sessions);
   const loaded = useStore((s) => s.loaded);
@@ -12,7 +15,12 @@ export function SessionHistory() {
       <h2 id="sessions-heading" className="section-title">
         Session history
       </h2>
-      {!loaded ? (
+      {!loaded && sessions.length > 0 && (
+        <p className="sessions-placeholder" data-testid="session-list-saved">
+          {loading ? "Checking with the server…" : "As last seen on this device; the server has not answered yet."}
+        </p>
+      )}
+      {!loaded && sessions.length === 0 ? (
         <p className="sessions-placeholder" data-testid="session-list-loading">
           {loading ? "Loading sessions…" : "Sessions appear here once the server answers."}
         </p>

@@ -1,3 +1,4 @@
+import { exposeOnPage } from "../page-hook.ts";
 import type { AppStore } from "../store/app-store.ts";
 import type { RecordingRuntime } from "./recording-runtime.ts";
 
@@ -96,20 +97,10 @@ export function startRecordingRuntime({ store, runtime }: { store: AppStore; run
   };
 }
 
-/**
- * `window.__tidemark`: a read-only view of the current recording's positions, so end-to-end
- * tests (and a curious user in the console) can read them without parsing the page.
- */
+/** The current recording's positions on `window.__tidemark`. */
 function exposeRecordingPositions(store: AppStore): () => void {
-  Object.defineProperty(window, "__tidemark", {
-    configurable: true,
-    enumerable: false,
-    get() {
-      const { sessionId, localSeconds, serverSeconds } = store.getState().recorder;
-      return Object.freeze({ sessionId, localSeconds, serverSeconds });
-    },
+  return exposeOnPage("recording", () => {
+    const { sessionId, localSeconds, serverSeconds } = store.getState().recorder;
+    return { sessionId, localSeconds, serverSeconds };
   });
-  return () => {
-    delete (window as { __tidemark?: unknown }).__tidemark;
-  };
 }

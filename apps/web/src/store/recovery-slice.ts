@@ -35,6 +35,8 @@ export interface RecoverySlice {
   sessionsBeingRecorded: string[];
   /** Interrupted sessions the user chose not to be asked about again, oldest first; persisted. */
   dismissedRecoveryIds: string[];
+  /** The recovery details dialog is open. */
+  recoveryDetailsOpen: boolean;
 
   detectLocalRecovery: () => Promise<void>;
   detectServerRecovery: () => Promise<void>;
@@ -48,6 +50,7 @@ export interface RecoverySlice {
   undoRecoveryDismissal: (sessionId: string) => void;
   /** Dismisses every session offered right now. */
   dismissAllRecoveries: () => void;
+  showRecoveryDetails: (open: boolean) => void;
 }
 
 /** How many dismissals are kept (the persisted schema's limit); the oldest go first. */
@@ -66,6 +69,7 @@ export function createRecoverySlice({ recovery, environment }: StoreDependencies
     recoveryError: null,
     sessionsBeingRecorded: [],
     dismissedRecoveryIds: [],
+    recoveryDetailsOpen: false,
 
     async detectLocalRecovery() {
       try {
@@ -125,5 +129,7 @@ export function createRecoverySlice({ recovery, environment }: StoreDependencies
       const next = withDismissed(dismissedRecoveryIds, recoverable.map((session) => session.sessionId));
       if (next !== dismissedRecoveryIds) set({ dismissedRecoveryIds: next });
     },
+
+    showRecoveryDetails: (recoveryDetailsOpen) => set({ recoveryDetailsOpen }),
   });
 }

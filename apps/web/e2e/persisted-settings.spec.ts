@@ -1,0 +1,52 @@
+import { expect, test } from "@playwright/test";
+import { ApiServer } from "./support/api-server.ts";
+import { CrashableBrowser } from "./support/crashable-browser.ts";
+import { savingStatus, waitForSavedState } from "./support/saved-state.ts";
+
+// The setup a user makes (parameters, voice, text) is saved on the device within a second of the
+// change, so killing the browser right after loses none of it.
+test.describe.configure({ timeout: 60_000 });
+
+let server: ApiServer;
+let browser: CrashableBrowser;
+
+test.beforeEach(async () => {
+  server = await ApiServer.start();
+  browser = new CrashableBrowser();
+});
+
+test.afterEach(async () => {
+  await browser.close();
+  await server.stop();
+});
+
+test("a parameter change survives a browser SIGKILL less than a second after it was made", async () => {
+  await browser.launch();
+  let page = await browser.newPage();
+  await page.goto(server.url);
+  await waitForSavedState(page);
+  expect((await savingStatus(page)).storageKind).toBe("indexeddb");
+
+  await page.getByTestId("param-paragraph-pause").fill("850");
+  await page.getByTestId("synthesis-voice").fill("kal");
+  await page.getByTestId("chapter-text").first().fill("It was the best of times.");
+  // The last change: the save that follows it holds all of them.
+  const changedAt = Date.now();
+  await page.getByTestId("param-rate").fill("1.35");
+  await expect
+    .poll(async () => (await savingStatus(page)).lastSavedAt ?? 0, { timeout: 1_000, intervals: [25] })
+    .toBeGreaterThanOrEqual(changedAt);
+  const killedAfterMs = Date.now() - changedAt;
+  await browser.crash();
+  expect(killedAfterMs).toBeLessThan(1_000);
+
+  await browser.launch();
+  page = await browser.newPage();
+  await page.goto(server.url);
+  await waitForSavedState(page);
+  await expect(page.getByTestId("param-rate")).toHaveValue("1.35");
+  await expect(page.getByTestId("param-rate-slider")).toHaveValue("1.35");
+  await expect(page.getByTestId("param-paragraph-pause")).toHaveValue("850");
+  await expect(page.getByTestId("synthesis-voice")).toHaveValue("kal");
+  await expect(page.getByTestId("chapter-text").first()).toHaveValue("It was the best of times.");
+});

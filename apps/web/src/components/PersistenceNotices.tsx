@@ -1,0 +1,99 @@
+import { useState } from "react";
+import { useBackupStatus, usePersistence, useRestoreState } from "../persistence/hooks.ts";
+import { pagePersistence } from "../persistence/page-persistence.ts";
+import { ConflictCopies } from "./ConflictCopies.tsx";
+
+/** What the persisted state layer has to tell: damaged storage, full storage, a failed save, conflicts. */
+export function PersistenceNotices() {
+  return (
+    <>
+      <CorruptionNotice />
+      <QuotaNotice />
+      <SaveError />
+      <ConflictCopies />
+    </>
+  );
+}
+
+/** The saved copy on this device was damaged: it was set aside, and the server's backup is one click away. */
+function CorruptionNotice() {
+  const { status } = usePersistence();
+  const restore = useRestoreState();
+  const corruption = status.corruption;
+  if (restore.phase === "restored") {
+    return (
+      <div className="notice notice-success" role="status" data-testid="restore-done">
+        <p>{restore.message}</p>
+      </div>
+    );
+  }
+  if (corruption === null) return null;
+  const restoring = restore.phase === "restoring";
+
+  return (
+    <div className="notice notice-danger" role="alert" data-testid="corruption-notice" data-reason={corruption.reason}>
+      <p>
+        <strong>Your saved settings on this device were damaged and set aside.</strong> The app started with defaults. The
+        server keeps a backup of your settings and drafts.
+      </p>
+      <p className="muted">What was wrong: {corruption.detail}</p>
+      {restore.phase === "failed" && (
+        <p className="form-error" data-testid="restore-error">
+          {restore.message}
+        </p>
+      )}
+      <div className="notice-actions">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={restoring}
+          onClick={() => void pagePersistence.restoreFromServerBackup()}
+          data-testid="restore-from-server"
+        >
+          {restoring ? "Restoring…" : "Restore from server backup"}
+        </button>
+        <button type="button" className="button button-quiet" disabled={restoring} onClick={() => pagePersistence.dismissCorruption()} data-testid="corruption-dismiss">
+          Keep the defaults
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** Storage was full: what was removed to make room, or that saving here stopped. */
+function QuotaNotice() {
+  const { status } = usePersistence();
+  const [dismissedAt, setDismissedAt] = useState<number | null>(null);
+  const quota = status.quota;
+  if (quota === null || quota.at === dismissedAt) return null;
+  return (
+    <div className="notice notice-warning" role="alert" data-testid="quota-notice">
+      <p>{quota.message}</p>
+      {quota.pruned.length > 0 && (
+        <ul data-testid="quota-pruned">
+          {quota.pruned.map((phrase) => (
+            <li key={phrase}>{phrase}</li>
+          ))}
+        </ul>
+      )}
+      <div className="notice-actions">
+        <button type="button" className="button button-quiet" onClick={() => setDismissedAt(quota.at)}>
+          OK
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** A save on this device failed for another reason (the change waits and is tried again). */
+function SaveError() {
+  const { status } = usePersistence();
+  const backup = useBackupStatus();
+  if (status.error === null || status.quota !== null || status.outdated) return null;
+  return (
+    <div className="notice notice-warning" role="alert" data-testid="save-error">
+      <p>{status.error}</p>
+      {backup.phase !== "offline" && <p className="muted">The server backup still receives your changes.</p>}
+    </div>
+  );
+}
