@@ -141,6 +141,15 @@ export async function settleIo(rounds = 30): Promise<void> {
   for (let index = 0; index < rounds; index += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Resolves once `writes` holds `count` records; IndexedDB, hashing and compression finish in their own time. */
+export async function writesReach(writes: readonly unknown[], count: number, timeoutMs = 2_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (writes.length < count) {
+    if (performance.now() > deadline) throw new Error(`${writes.length} of ${count} writes after ${timeoutMs} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** A document stand-in: an event target with a visibility state. */
 export class FakeDocument extends EventTarget {
   visibilityState: "visible" | "hidden" = "visible";
