@@ -10,3 +10,5 @@ export * from "./state-merge.ts";
 export * from "./state-persister.ts";
 export * from "./quota-prune-steps.ts";
 export * from "./server-backup.ts";
+export * from "./json-bytes-encoder.ts";
+export * from "./gzip-compressor.ts";

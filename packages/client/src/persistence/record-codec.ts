@@ -1,4 +1,5 @@
 import { sha256Base64 } from "../digest.ts";
+import { sharedGzipCompressor, type GzipCompressor } from "./gzip-compressor.ts";
 
 export type RecordEncoding = "json" | "gzip";
 
@@ -36,11 +37,7 @@ export type DecodedRecord =
 
 const encoder = new TextEncoder();
 
-/**
- * The only synchronous part of a save: one `JSON.stringify` and one UTF-8 encode. Everything
- * after it (compression, checksum, the storage write) runs asynchronously, off the critical path
- * of the change that caused the save.
- */
+/** The UTF-8 bytes of the JSON of `value` (a save uses `JsonBytesEncoder`, which reuses unchanged parts). */
 export function serializeValue(value: unknown): ArrayBuffer {
   const bytes = encoder.encode(JSON.stringify(value));
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
@@ -48,9 +45,14 @@ export function serializeValue(value: unknown): ArrayBuffer {
     : bytes.slice().buffer;
 }
 
-export async function encodeRecord(json: ArrayBuffer, input: EncodeRecordInput): Promise<StoredRecord> {
+/** Builds the record for the JSON bytes of a value; `json` is handed over (it may be transferred to a worker). */
+export async function encodeRecord(
+  json: ArrayBuffer,
+  input: EncodeRecordInput,
+  compressor: GzipCompressor = sharedGzipCompressor(),
+): Promise<StoredRecord> {
   const compress = json.byteLength > input.compressAboveBytes;
-  const payload = compress ? await gzip(json) : json;
+  const payload = compress ? await compressor.gzip(json) : json;
   return {
     key: input.key,
     schemaVersion: input.schemaVersion,
@@ -63,7 +65,7 @@ export async function encodeRecord(json: ArrayBuffer, input: EncodeRecordInput):
 }
 
 /** Reads a record found in storage. Never throws: anything wrong with it is reported as a reason. */
-export async function decodeRecord(raw: unknown): Promise<DecodedRecord> {
+export async function decodeRecord(raw: unknown, compressor: GzipCompressor = sharedGzipCompressor()): Promise<DecodedRecord> {
   const record = readEnvelope(raw);
   if (typeof record === "string") return { ok: false, reason: "decode", detail: record, schemaVersion: null };
   const failed = (reason: "checksum" | "decode", detail: string): DecodedRecord => ({
@@ -77,7 +79,8 @@ export async function decodeRecord(raw: unknown): Promise<DecodedRecord> {
   }
   let json: ArrayBuffer;
   try {
-    json = record.encoding === "gzip" ? await gunzip(record.payload) : record.payload;
+    // A copy goes to the compressor: the record itself may still be moved aside whole.
+    json = record.encoding === "gzip" ? await compressor.gunzip(record.payload.slice(0)) : record.payload;
   } catch (error) {
     return failed("decode", `The compressed payload could not be read: ${describe(error)}`);
   }
@@ -108,14 +111,6 @@ export function readEnvelope(raw: unknown): StoredRecord | string {
 // `instanceof` fails for buffers made in another realm (an iframe, a test environment).
 export function isArrayBuffer(value: unknown): value is ArrayBuffer {
   return Object.prototype.toString.call(value) === "[object ArrayBuffer]";
-}
-
-async function gzip(bytes: ArrayBuffer): Promise<ArrayBuffer> {
-  return new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
-}
-
-async function gunzip(bytes: ArrayBuffer): Promise<ArrayBuffer> {
-  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
 }
 
 function describe(error: unknown): string {

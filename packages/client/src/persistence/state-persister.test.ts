@@ -116,6 +116,31 @@ describe("createStatePersister: writing", () => {
     expect(await storedValue(storage)).toMatchObject({ parameters: { rate: 1.5 } });
   });
 
+  it("tries a failed write again by itself, without waiting for another change", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { storage } = await openTestStateStorage();
+    const writes = recordWrites(storage);
+    const write = storage.writeRecord.bind(storage);
+    storage.writeRecord = async () => {
+      storage.writeRecord = write;
+      throw new Dexie.UnknownError("Internal error opening backing store");
+    };
+    const store = createTestAppStore();
+    const persister = appPersister(storage, store);
+    await persister.hydrate();
+
+    store.setState(withRate(store.getState(), 1.2));
+    await persister.flush();
+    expect(persister.getStatus()).toMatchObject({ phase: "error", error: expect.stringMatching(/backing store/) });
+
+    await vi.advanceTimersByTimeAsync(2_000);
+    await persister.flush();
+
+    expect(persister.getStatus()).toMatchObject({ phase: "saved", error: null });
+    expect(await storedValue(storage)).toMatchObject({ parameters: { rate: 1.2 } });
+    expect(writes).toHaveLength(1);
+  });
+
   it("writes nothing before hydration has finished, even when flushed, then writes what changed meanwhile", async () => {
     const { storage } = await openTestStateStorage();
     const writes = recordWrites(storage);

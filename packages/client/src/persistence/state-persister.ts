@@ -1,7 +1,8 @@
 import { openBroadcastCrossTabChannel, readCrossTabMessage, type CrossTabChannel, type CrossTabMessage } from "./cross-tab-channel.ts";
 import type { KeyValueStore } from "./key-value-state-storage.ts";
 import { isQuotaExceededError } from "./quota-errors.ts";
-import { decodeRecord, encodeRecord, serializeValue, type StoredRecord } from "./record-codec.ts";
+import { JsonBytesEncoder } from "./json-bytes-encoder.ts";
+import { decodeRecord, encodeRecord, type StoredRecord } from "./record-codec.ts";
 import { migrateState, type StateMigration } from "./state-migrations.ts";
 import { deepEqual, mergeThreeWay } from "./state-merge.ts";
 import type { CorruptionReason, StateStorage, StorageKind } from "./state-storage.ts";
@@ -129,6 +130,9 @@ export const STATE_PERSISTER_DEFAULTS = {
   compressAboveBytes: 32 * 1024,
 } as const;
 
+/** Wait before writing again after a write failed for another reason than a full storage. */
+const WRITE_RETRY_MS = 2_000;
+
 /** What reading the stored value found. */
 type Loaded<P> =
   | { kind: "none" }
@@ -163,6 +167,8 @@ class Persister<S, P> implements StatePersister<P> {
   readonly #listeners = new Set<(status: PersistenceStatus) => void>();
   readonly #cleanups: Array<() => void> = [];
   readonly #channel: CrossTabChannel | null;
+  /** Keeps the bytes of unchanged parts between saves: a save re-encodes only what changed. */
+  readonly #json = new JsonBytesEncoder();
 
   #status: PersistenceStatus;
   #hydration: Promise<void> | null = null;
@@ -535,12 +541,27 @@ class Persister<S, P> implements StatePersister<P> {
     } catch (error) {
       // The change stays pending, so the next change or flush tries again; nothing is dropped.
       this.#dirty = true;
-      this.#setStatus({ phase: "error", error: error instanceof QuotaError ? error.message : `Saving on this device failed: ${describe(error)}` });
+      const full = error instanceof QuotaError;
+      this.#setStatus({ phase: "error", error: full ? error.message : `Saving on this device failed: ${describe(error)}` });
+      // A passing failure (a busy disk, a worker that stopped) is tried again without waiting for another change.
+      if (!full) this.#scheduleRetry();
     }
   }
 
+  #scheduleRetry(): void {
+    if (this.#timer !== null || !this.#canWrite()) return;
+    this.#timer = this.#setTimeout(() => {
+      this.#timer = null;
+      void this.#enqueue(() => this.#write());
+    }, WRITE_RETRY_MS);
+  }
+
+  /**
+   * The synchronous part of a save ends with the bytes of the JSON; compressing, hashing and
+   * writing are asynchronous and leave the main thread free.
+   */
   #encode(value: P, savedAt: number): Promise<StoredRecord> {
-    return encodeRecord(serializeValue(value), {
+    return encodeRecord(this.#json.encode(value), {
       key: this.#options.key,
       schemaVersion: this.#options.version,
       savedAt,

@@ -1,0 +1,86 @@
+import { resolveObjectURL } from "node:buffer";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createSlicedGzipCompressor, createWorkerGzipCompressor, type GzipCompressor } from "./gzip-compressor.ts";
+
+afterEach(() => vi.unstubAllGlobals());
+
+/** Runs the worker's real program in this thread, behind the Worker interface; messages are cloned with their transfers. */
+class InProcessWorker {
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  readonly #program: Promise<(event: { data: unknown }) => Promise<void>>;
+  static crash = false;
+
+  constructor(url: string) {
+    const blob = resolveObjectURL(url);
+    if (!blob) throw new Error("no such blob URL");
+    const reply = (data: unknown, transfer: Transferable[] = []) => {
+      const cloned = structuredClone(data, { transfer });
+      setTimeout(() => this.onmessage?.({ data: cloned }), 0);
+    };
+    this.#program = blob.text().then((source) => new Function("postMessage", `let onmessage; ${source}; return onmessage;`)(reply));
+  }
+
+  postMessage(data: unknown, transfer: Transferable[] = []): void {
+    const cloned = structuredClone(data, { transfer });
+    if (InProcessWorker.crash) {
+      setTimeout(() => this.onerror?.(new Event("error")), 0);
+      return;
+    }
+    void this.#program.then((handle) => handle({ data: cloned }));
+  }
+}
+
+const text = new TextEncoder().encode("It is a truth universally acknowledged. ".repeat(5_000));
+
+async function roundTrip(compressor: GzipCompressor): Promise<{ compressed: number; restored: string }> {
+  const compressed = await compressor.gzip(text.slice().buffer);
+  const restored = new TextDecoder().decode(await compressor.gunzip(compressed.slice(0)));
+  return { compressed: compressed.byteLength, restored };
+}
+
+describe("gzip compressors", () => {
+  it("compresses and restores on this thread in slices", async () => {
+    const { compressed, restored } = await roundTrip(createSlicedGzipCompressor());
+
+    expect(compressed).toBeLessThan(text.byteLength / 20);
+    expect(restored).toBe(new TextDecoder().decode(text));
+  });
+
+  it("rejects bytes that are not gzip", async () => {
+    await expect(createSlicedGzipCompressor().gunzip(new TextEncoder().encode("plain text").buffer)).rejects.toThrow();
+  });
+
+  it("runs the worker program on a worker, handing the buffer over instead of copying it", async () => {
+    vi.stubGlobal("Worker", InProcessWorker);
+    const compressor = createWorkerGzipCompressor();
+    if (!compressor) throw new Error("expected a worker compressor");
+    const input = text.slice().buffer;
+
+    const compressed = await compressor.gzip(input);
+
+    expect(input.byteLength).toBe(0);
+    expect(new TextDecoder().decode(await compressor.gunzip(compressed))).toBe(new TextDecoder().decode(text));
+    await expect(compressor.gunzip(new TextEncoder().encode("plain text").buffer)).rejects.toThrow();
+  });
+
+  it("falls back to this thread once the worker stops", async () => {
+    vi.stubGlobal("Worker", InProcessWorker);
+    const compressor = createWorkerGzipCompressor();
+    if (!compressor) throw new Error("expected a worker compressor");
+    InProcessWorker.crash = true;
+    try {
+      await expect(compressor.gzip(text.slice().buffer)).rejects.toThrow(/worker stopped/);
+      const { restored } = await roundTrip(compressor);
+      expect(restored).toBe(new TextDecoder().decode(text));
+    } finally {
+      InProcessWorker.crash = false;
+    }
+  });
+
+  it("is not offered where there are no workers", () => {
+    vi.stubGlobal("Worker", undefined);
+
+    expect(createWorkerGzipCompressor()).toBeNull();
+  });
+});
