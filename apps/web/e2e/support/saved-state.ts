@@ -10,6 +10,7 @@ export interface SavingStatus {
   corrupted: boolean;
   backupPhase: string;
   backupPending: number;
+  unpushedEdits: boolean;
   lastSyncedAt: number | null;
   conflicts: number;
 }
@@ -27,13 +28,13 @@ export async function waitForSavedState(page: Page): Promise<void> {
   await expect.poll(async () => (await savingStatus(page).catch(() => null))?.hasHydrated, { timeout: 15_000 }).toBe(true);
 }
 
-/** Waits until the server backup holds everything queued, and has accepted a push since `since` (epoch ms). */
+/** Waits until the server backup holds every edit, and has accepted a push since `since` (epoch ms). */
 export async function waitForServerBackup(page: Page, since: number): Promise<void> {
   await expect
     .poll(
       async () => {
         const status = await savingStatus(page);
-        return status.backupPending === 0 && status.lastSyncedAt !== null && status.lastSyncedAt >= since;
+        return !status.unpushedEdits && status.backupPending === 0 && status.lastSyncedAt !== null && status.lastSyncedAt >= since;
       },
       { timeout: 20_000 },
     )

@@ -1,4 +1,4 @@
-import { useBackupStatus, usePersistence } from "../persistence/hooks.ts";
+import { useBackupStatus, usePersistence, useUnpushedEdits } from "../persistence/hooks.ts";
 import { describeSaving, storageNotice } from "../persistence/save-status.ts";
 
 const clock = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
@@ -11,7 +11,8 @@ const clock = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 export function AutoSaveIndicator() {
   const { status } = usePersistence();
   const backup = useBackupStatus();
-  const { state, text, at } = describeSaving(status, backup);
+  const unpushed = useUnpushedEdits();
+  const { state, text, at } = describeSaving(status, backup, unpushed);
   const notice = storageNotice(status.storageKind);
 
   return (

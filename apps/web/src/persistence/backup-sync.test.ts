@@ -5,7 +5,7 @@ import { createBackupSync } from "./backup-sync.ts";
 
 const SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000001";
 
-function setup(options: { createDraftSession?: () => Promise<string> } = {}) {
+function setup(options: { createDraftSession?: () => Promise<string>; holdPreferences?: () => boolean } = {}) {
   const { store } = createTestStore();
   const pushes: Array<{ kind: "preferences"; value: Preferences } | { kind: "checkpoint"; sessionId: string; value: SessionCheckpointState }> = [];
   let remote = false;
@@ -18,6 +18,7 @@ function setup(options: { createDraftSession?: () => Promise<string> } = {}) {
     },
     createDraftSession,
     isRemoteChange: () => remote,
+    ...(options.holdPreferences ? { holdPreferences: options.holdPreferences } : {}),
     now: () => new Date(),
     checkpointDelayMs: 2_000,
     checkpointMaxWaitMs: 30_000,
@@ -45,7 +46,7 @@ describe("backup sync", () => {
 
   it("pushes the preferences once, a second after a burst of changes", async () => {
     const { state, sync, pushes } = setup();
-    sync.start();
+    await sync.start();
 
     state().updateParameters({ rate: 1.1 });
     await advance(500);
@@ -60,7 +61,7 @@ describe("backup sync", () => {
 
   it("does not push a change back that came from storage, another tab or the server", async () => {
     const { state, sync, pushes, asRemote } = setup();
-    sync.start();
+    await sync.start();
 
     asRemote(() => state().updateParameters({ rate: 1.7 }));
     await advance(5_000);
@@ -70,7 +71,7 @@ describe("backup sync", () => {
 
   it("pushes nothing when a change is undone before its delay", async () => {
     const { state, sync, pushes } = setup();
-    sync.start();
+    await sync.start();
 
     state().setRecoveryPrompts(false);
     state().setRecoveryPrompts(true);
@@ -81,7 +82,7 @@ describe("backup sync", () => {
 
   it("gives a draft with content a synthesis session, then pushes its checkpoint when editing pauses", async () => {
     const { state, sync, pushes, createDraftSession } = setup();
-    sync.start();
+    await sync.start();
     const chapter = state().draft.chapters[0]!.id;
     state().setDraftTitle("Audiobook");
     state().editChapterText(chapter, "Once upon a time");
@@ -98,9 +99,9 @@ describe("backup sync", () => {
   });
 
   it("pushes the checkpoint at least every 30 seconds while edits go on without a pause", async () => {
-    const { state, sync, pushes } = setup();
-    state().attachDraftSession(SESSION);
-    sync.start();
+    const { state, sync, pushes, asRemote } = setup();
+    asRemote(() => state().attachDraftSession(SESSION));
+    await sync.start();
     const chapter = state().draft.chapters[0]!.id;
 
     for (let second = 1; second <= 31; second++) {
@@ -114,9 +115,9 @@ describe("backup sync", () => {
   });
 
   it("pushes what waits at once when flushed, as when the page is hidden", async () => {
-    const { state, sync, pushes } = setup();
-    state().attachDraftSession(SESSION);
-    sync.start();
+    const { state, sync, pushes, asRemote } = setup();
+    asRemote(() => state().attachDraftSession(SESSION));
+    await sync.start();
 
     state().setDraftNotes("Slower in chapter 2.");
     state().selectVoice("kal");
@@ -128,7 +129,7 @@ describe("backup sync", () => {
   it("keeps the session another tab attached while this one was asking for one", async () => {
     let answer!: (id: string) => void;
     const { state, sync, asRemote } = setup({ createDraftSession: () => new Promise((resolve) => (answer = resolve)) });
-    sync.start();
+    await sync.start();
     state().setDraftTitle("Shared draft");
     await advance(2_000);
 
@@ -149,7 +150,7 @@ describe("backup sync", () => {
         return SESSION;
       },
     });
-    sync.start();
+    await sync.start();
     state().setDraftTitle("Offline draft");
     await advance(2_000);
     expect(state().draft.sessionId).toBeNull();
@@ -157,5 +158,60 @@ describe("backup sync", () => {
     await sync.flush();
 
     expect(state().draft.sessionId).toBe(SESSION);
+  });
+
+  it("holds the preferences back while told to, and pushes them once the hold ends", async () => {
+    let held = true;
+    const { state, sync, pushes } = setup({ holdPreferences: () => held });
+    await sync.start();
+
+    state().updateParameters({ rate: 1.8 });
+    await advance(5_000);
+    expect(pushes).toEqual([]);
+
+    held = false;
+    await sync.flush();
+    expect(pushes).toMatchObject([{ kind: "preferences", value: { parameters: { rate: 1.8 } } }]);
+  });
+
+  it("pushes at start what was changed before it (the page loaded offline)", async () => {
+    const { state, sync, pushes } = setup();
+
+    state().updateParameters({ rate: 0.7 });
+    await sync.start();
+
+    expect(pushes).toMatchObject([{ kind: "preferences", value: { parameters: { rate: 0.7 } } }]);
+  });
+
+  it("pushes at start an edit a closed page marked but never queued, and only then", async () => {
+    const kept = { preferences: true, checkpoint: SESSION };
+    const { store } = createTestStore();
+    store.getState().attachDraftSession(SESSION);
+    const pushes: string[] = [];
+    const written: unknown[] = [];
+    const sync = createBackupSync({
+      store,
+      backup: { pushPreferences: async () => void pushes.push("preferences"), pushCheckpoint: async (id) => void pushes.push(`checkpoint ${id}`) },
+      createDraftSession: async () => SESSION,
+      isRemoteChange: () => false,
+      unpushed: { read: async () => kept, write: async (edits) => void written.push(edits) },
+      onError: () => {},
+    });
+
+    await sync.start();
+
+    expect(pushes.sort()).toEqual([`checkpoint ${SESSION}`, "preferences"]);
+    expect(written.at(-1)).toEqual({ preferences: false, checkpoint: null });
+  });
+
+  it("pushes an edit that a change from another tab merged in, instead of taking it for the server's", async () => {
+    const { state, sync, pushes, asRemote } = setup();
+    await sync.start();
+
+    state().updateParameters({ rate: 1.9 });
+    asRemote(() => state().selectVoice("kal"));
+    await advance(1_000);
+
+    expect(pushes).toMatchObject([{ kind: "preferences", value: { parameters: { rate: 1.9 }, voice: "kal" } }]);
   });
 });

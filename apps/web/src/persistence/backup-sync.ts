@@ -21,6 +21,13 @@ export interface BackupSyncOptions {
   createDraftSession: (title: string) => Promise<string>;
   /** True while the store takes state that came from elsewhere (storage, another tab, the server). */
   isRemoteChange: () => boolean;
+  /** Where the marks of edits not yet pushed are kept between page loads; in memory when omitted. */
+  unpushed?: UnpushedEditsStore;
+  /**
+   * True while the preferences must not be pushed: this device's copy was found damaged and the
+   * store holds defaults, which would overwrite the server's good backup before the user chose.
+   */
+  holdPreferences?: () => boolean;
   now?: () => Date;
   timers?: Timers;
   preferencesDelayMs?: number;
@@ -29,14 +36,34 @@ export interface BackupSyncOptions {
   /** While edits go on without a pause, the checkpoint is still pushed this often. */
   checkpointMaxWaitMs?: number;
   onError?: (error: unknown) => void;
+  /** Told when edits start or stop waiting to be queued for the server. */
+  onUnpushedChange?: (waiting: boolean) => void;
+}
+
+/**
+ * Edits made here that are not in the backup's outbox yet. Kept on the device, so an edit whose
+ * push delay the page did not live through (a crash, a closed tab) still goes out next time.
+ */
+export interface UnpushedEdits {
+  preferences: boolean;
+  /** The session whose checkpoint has such edits. */
+  checkpoint: string | null;
+}
+
+export interface UnpushedEditsStore {
+  read(): Promise<UnpushedEdits | undefined>;
+  write(edits: UnpushedEdits): Promise<void>;
 }
 
 export interface BackupSync {
-  /** Starts pushing: the store is hydrated and the device is known to the server. */
-  start(): void;
   /**
-   * Pushes whatever waits for its delay now (the page is being hidden or closed, the network
-   * came back), and retries giving the draft a session.
+   * Starts pushing: the store is hydrated and the device is known to the server. Edits made
+   * before (offline at load, or marked by an earlier page that closed too soon) go out now.
+   */
+  start(): Promise<void>;
+  /**
+   * Pushes whatever waits for its delay or was held back now (the page is being hidden or
+   * closed, the network came back, the hold ended), and retries giving the draft a session.
    */
   flush(): Promise<void>;
   stop(): void;
@@ -47,58 +74,103 @@ const defaultTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+function memoryEdits(): UnpushedEditsStore {
+  let kept: UnpushedEdits | undefined;
+  return { read: async () => kept, write: async (edits) => void (kept = edits) };
+}
+
 /**
  * Pushes what the user changes to the server backup: the preferences a second after they change,
  * and the open draft's checkpoint once editing pauses (at least every 30 s while it goes on).
  * Changes that came from elsewhere are not pushed back. A draft with content but no session
- * gets one, so it has somewhere to be backed up.
+ * gets one, so it has somewhere to be backed up. Listens from the moment it is created, so no
+ * edit is missed before `start`.
  */
 export function createBackupSync({
   store,
   backup,
   createDraftSession,
   isRemoteChange,
+  holdPreferences = () => false,
+  unpushed = memoryEdits(),
   now = () => new Date(),
   timers = defaultTimers,
   preferencesDelayMs = 1_000,
   checkpointDelayMs = 2_000,
   checkpointMaxWaitMs = CHECKPOINT_INTERVAL_MS,
   onError = (error) => console.warn("Server backup:", error),
+  onUnpushedChange = () => {},
 }: BackupSyncOptions): BackupSync {
   let started = false;
-  let unsubscribe: (() => void) | null = null;
-  // What the server has (or has queued) last, to push only real changes.
-  let knownPreferences = JSON.stringify(preferencesOf(store.getState()));
+  let stopped = false;
+  // What the server has or has queued, as far as this page knows; `null` when it does not.
+  let knownPreferences: string | null = null;
   let knownCheckpoint: { sessionId: string; state: SessionCheckpointState } | null = null;
+  const edits: UnpushedEdits = { preferences: false, checkpoint: null };
+  let writtenEdits = JSON.stringify(edits);
+  let editsWrite: Promise<void> = Promise.resolve();
 
   let preferencesTimer: unknown = null;
   let checkpointTimer: unknown = null;
   let checkpointDeadline: number | null = null;
   let creatingSession: Promise<void> | null = null;
 
-  function pushPreferencesNow(): Promise<void> {
-    cancel(preferencesTimer);
-    preferencesTimer = null;
-    const preferences = preferencesOf(store.getState());
-    const json = JSON.stringify(preferences);
-    if (json === knownPreferences) return Promise.resolve();
-    knownPreferences = json;
-    return backup.pushPreferences(preferences).catch(onError);
+  let waiting = false;
+
+  /** Keeps the marks on the device, in order, only when they changed. */
+  function saveEdits(): Promise<void> {
+    const nowWaiting = edits.preferences || edits.checkpoint !== null;
+    if (nowWaiting !== waiting) {
+      waiting = nowWaiting;
+      onUnpushedChange(waiting);
+    }
+    const json = JSON.stringify(edits);
+    if (json === writtenEdits) return editsWrite;
+    writtenEdits = json;
+    const snapshot: UnpushedEdits = { ...edits };
+    editsWrite = editsWrite.then(() => unpushed.write(snapshot)).catch(onError);
+    return editsWrite;
   }
 
-  function pushCheckpointNow(): Promise<void> {
+  async function pushPreferencesNow(): Promise<void> {
+    cancel(preferencesTimer);
+    preferencesTimer = null;
+    if (!edits.preferences || holdPreferences()) return;
+    const preferences = preferencesOf(store.getState());
+    const json = JSON.stringify(preferences);
+    edits.preferences = false;
+    if (json !== knownPreferences) {
+      try {
+        await backup.pushPreferences(preferences);
+        knownPreferences = json;
+      } catch (error) {
+        edits.preferences = true;
+        onError(error);
+      }
+    }
+    await saveEdits();
+  }
+
+  async function pushCheckpointNow(): Promise<void> {
     cancel(checkpointTimer);
     checkpointTimer = null;
     checkpointDeadline = null;
     const state = store.getState();
     const sessionId = state.draft.sessionId;
     if (sessionId === null) return ensureDraftSession();
+    if (edits.checkpoint !== sessionId) return;
     const checkpoint = checkpointOf(state, now());
-    if (knownCheckpoint?.sessionId === sessionId && sameCheckpointContent(knownCheckpoint.state, checkpoint)) {
-      return Promise.resolve();
+    edits.checkpoint = null;
+    if (knownCheckpoint?.sessionId !== sessionId || !sameCheckpointContent(knownCheckpoint.state, checkpoint)) {
+      try {
+        await backup.pushCheckpoint(sessionId, checkpoint);
+        knownCheckpoint = { sessionId, state: checkpoint };
+      } catch (error) {
+        edits.checkpoint = sessionId;
+        onError(error);
+      }
     }
-    knownCheckpoint = { sessionId, state: checkpoint };
-    return backup.pushCheckpoint(sessionId, checkpoint).catch(onError);
+    await saveEdits();
   }
 
   function ensureDraftSession(): Promise<void> {
@@ -134,49 +206,61 @@ export function createBackupSync({
     if (handle !== null) timers.clearTimeout(handle);
   }
 
+  /** What came from elsewhere is what the server has, unless an edit of this page is still on top of it. */
   function adoptRemote(state: AppState): void {
-    knownPreferences = JSON.stringify(preferencesOf(state));
+    if (!edits.preferences) knownPreferences = JSON.stringify(preferencesOf(state));
     const sessionId = state.draft.sessionId;
-    knownCheckpoint = sessionId === null ? null : { sessionId, state: checkpointOf(state, now()) };
+    if (sessionId === null) knownCheckpoint = null;
+    else if (edits.checkpoint !== sessionId) knownCheckpoint = { sessionId, state: checkpointOf(state, now()) };
   }
 
   function onChange(state: AppState, previous: AppState): void {
+    if (stopped) return;
     if (isRemoteChange()) {
       adoptRemote(state);
       return;
     }
-    if (!started) return;
-    if (preferencesChanged(state, previous)) schedulePreferences();
-    if (checkpointChanged(state, previous)) scheduleCheckpoint();
+    if (preferencesChanged(state, previous)) {
+      edits.preferences = true;
+      if (started) schedulePreferences();
+    }
+    if (checkpointChanged(state, previous)) {
+      edits.checkpoint = state.draft.sessionId;
+      if (started) scheduleCheckpoint();
+    }
+    void saveEdits();
   }
 
+  const unsubscribe = store.subscribe(onChange);
+
   return {
-    start() {
-      if (started) return;
+    async start() {
+      if (started || stopped) return;
+      const kept = await unpushed.read().catch(() => undefined);
+      if (kept) writtenEdits = JSON.stringify({ preferences: kept.preferences, checkpoint: kept.checkpoint });
       started = true;
+      const { draft } = store.getState();
+      edits.preferences ||= kept?.preferences === true;
+      // Marks for a session whose draft is no longer open cannot be pushed from here: its text is gone from the store.
+      if (edits.checkpoint === null && kept?.checkpoint === draft.sessionId) edits.checkpoint = kept.checkpoint;
+      if (edits.checkpoint !== draft.sessionId) edits.checkpoint = null;
       adoptRemote(store.getState());
-      unsubscribe = store.subscribe(onChange);
-      // Work made before the device was known (offline, or the server was down) still needs a session.
-      void ensureDraftSession();
+      await Promise.all([pushPreferencesNow(), pushCheckpointNow()]);
+      await saveEdits();
     },
     async flush() {
       if (!started) return;
-      const pending: Promise<void>[] = [ensureDraftSession()];
-      if (preferencesTimer !== null) pending.push(pushPreferencesNow());
-      if (checkpointTimer !== null) pending.push(pushCheckpointNow());
-      await Promise.all(pending);
+      await Promise.all([pushPreferencesNow(), pushCheckpointNow()]);
     },
     stop() {
-      started = false;
-      unsubscribe?.();
-      unsubscribe = null;
+      stopped = true;
+      unsubscribe();
       cancel(preferencesTimer);
       cancel(checkpointTimer);
       preferencesTimer = checkpointTimer = null;
     },
   };
 }
-
 function preferencesChanged(state: AppState, previous: AppState): boolean {
   return (
     state.engine !== previous.engine ||

@@ -31,6 +31,11 @@ export function useBackupStatus() {
   return usePersistenceSnapshot().backup;
 }
 
+/** Edits of this page that wait for their push delay before they join the backup's queue. */
+export function useUnpushedEdits() {
+  return usePersistenceSnapshot().unpushedEdits;
+}
+
 /** A restore from the server backup in progress, done or failed. */
 export function useRestoreState() {
   return usePersistenceSnapshot().restore;

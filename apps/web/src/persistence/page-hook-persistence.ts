@@ -5,7 +5,7 @@ import type { PersistenceRuntime } from "./persistence-runtime.ts";
 export function exposePersistence(runtime: PersistenceRuntime): () => void {
   const flush = () => runtime.flush();
   return exposeOnPage("persistence", () => {
-    const { status, backup } = runtime.getSnapshot();
+    const { status, backup, unpushedEdits } = runtime.getSnapshot();
     return {
       persistence: Object.freeze({
         storageKind: status.storageKind,
@@ -16,6 +16,7 @@ export function exposePersistence(runtime: PersistenceRuntime): () => void {
         corrupted: status.corruption !== null,
         backupPhase: backup.phase,
         backupPending: backup.pending,
+        unpushedEdits,
         lastSyncedAt: backup.lastSyncedAt,
         conflicts: backup.conflicts.length,
         flush,

@@ -33,16 +33,21 @@ import {
   preferencesOf,
   preferencesToState,
 } from "./app-state-mapping.ts";
-import { createBackupSync, type BackupSync } from "./backup-sync.ts";
+import { createBackupSync, type BackupSync, type UnpushedEdits } from "./backup-sync.ts";
 import { readExportFile, writeExportFile, type ImportResult } from "./export-file.ts";
 
 /** The key the app state is stored under. */
 export const APP_STATE_KEY = "app-state";
 
+/** Where the marks of edits not yet queued for the server are kept (beside the backup's own bookkeeping). */
+const UNPUSHED_EDITS_META = "web:unpushed-edits";
+
 /** What the page shows about saving: on this device, on the server, and a restore in progress. */
 export interface PersistenceSnapshot {
   status: PersistenceStatus;
   backup: BackupStatus;
+  /** Edits made here wait for their push delay (or a hold) before they join the backup's queue. */
+  unpushedEdits: boolean;
   restore: RestoreState;
 }
 
@@ -90,7 +95,7 @@ export class PersistenceRuntime {
   readonly #options: PersistenceRuntimeOptions;
   readonly #store: AppStore;
   readonly #listeners = new Set<() => void>();
-  #snapshot: PersistenceSnapshot = { status: INITIAL_STATUS, backup: INITIAL_BACKUP, restore: { phase: "idle" } };
+  #snapshot: PersistenceSnapshot = { status: INITIAL_STATUS, backup: INITIAL_BACKUP, unpushedEdits: false, restore: { phase: "idle" } };
   #persister: StatePersister<PersistedAppState> | null = null;
   #backup: ServerBackup | null = null;
   #sync: BackupSync | null = null;
@@ -137,7 +142,14 @@ export class PersistenceRuntime {
       ...(this.#options.legacyStorage !== undefined ? { legacy: { storage: this.#options.legacyStorage, key: LEGACY_APP_STATE_STORAGE_KEY } } : {}),
     });
     this.#persister = persister;
-    this.#cleanups.push(persister.subscribeStatus((status) => this.#update({ status })));
+    this.#cleanups.push(
+      persister.subscribeStatus((status) => {
+        const resolved = this.#snapshot.status.corruption !== null && status.corruption === null;
+        this.#update({ status });
+        // Restored or kept: what was held back may go to the server now.
+        if (resolved) void this.#sync?.flush();
+      }),
+    );
     this.#update({ status: persister.getStatus() });
 
     const backup = createServerBackup({
@@ -156,6 +168,13 @@ export class PersistenceRuntime {
       backup,
       createDraftSession: async (title) => (await this.#options.api.createSession({ kind: "synthesis", ...(title === "" ? {} : { title }) })).id,
       isRemoteChange: () => this.#remote > 0,
+      // Defaults stand in for a damaged copy until the user restores or keeps them.
+      holdPreferences: () => this.#snapshot.status.corruption !== null,
+      onUnpushedChange: (unpushedEdits) => this.#update({ unpushedEdits }),
+      unpushed: {
+        read: () => storage.readMeta<UnpushedEdits>(UNPUSHED_EDITS_META),
+        write: (edits) => storage.writeMeta(UNPUSHED_EDITS_META, edits),
+      },
     });
 
     const lifecycle = this.#options.lifecycle === undefined ? (typeof window === "undefined" ? null : window) : this.#options.lifecycle;
@@ -190,7 +209,7 @@ export class PersistenceRuntime {
     this.#backupStarted ??= (async () => {
       const backup = this.#backup!;
       await backup.start();
-      this.#sync!.start();
+      await this.#sync!.start();
     })().catch((error) => console.warn("Server backup could not start:", error));
     return this.#backupStarted;
   }

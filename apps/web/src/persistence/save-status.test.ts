@@ -26,8 +26,12 @@ describe("the auto-save indicator's sentence", () => {
     });
   });
 
-  it("does not claim the server has a save newer than its last sync", () => {
-    expect(describeSaving({ ...status, lastSavedAt: 2_000 }, { ...backup, phase: "synced", lastSyncedAt: 1_500 }).state).toBe("saved-local");
+  it("does not claim the server has edits that still wait for their push", () => {
+    expect(describeSaving(status, { ...backup, phase: "synced", lastSyncedAt: 1_500 }, true)).toEqual({
+      state: "saved-local",
+      text: "Saved on this device, the server copy follows",
+      at: 1_000,
+    });
   });
 
   it("says offline with the time of the last save on this device", () => {

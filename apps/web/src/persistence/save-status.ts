@@ -12,9 +12,11 @@ export interface SaveDescription {
 
 /**
  * What the auto-save indicator says: the furthest place the work has reached (this device, the
- * server), or what keeps it from getting there.
+ * server), or what keeps it from getting there. The server holds the preferences and the draft;
+ * once nothing of them waits, the work is on the server (what else is saved, such as the recent
+ * sessions list, is the server's own data anyway).
  */
-export function describeSaving(status: PersistenceStatus, backup: BackupStatus): SaveDescription {
+export function describeSaving(status: PersistenceStatus, backup: BackupStatus, unpushedEdits = false): SaveDescription {
   if (status.outdated) return { state: "outdated", text: "Outdated tab — reload to keep saving", at: null };
   if (!status.hasHydrated) return { state: "loading", text: "Loading saved work…", at: null };
   if (status.phase === "error") return { state: "error", text: "Not saved on this device", at: status.lastSavedAt };
@@ -23,13 +25,11 @@ export function describeSaving(status: PersistenceStatus, backup: BackupStatus):
   if (backup.phase === "offline") {
     return { state: "offline", text: local === null ? "Offline" : "Offline — saved on this device", at: local };
   }
-  if (backup.pending > 0 || backup.phase === "syncing") {
-    return { state: "saved-local", text: local === null ? "Sending to the server…" : "Saved on this device, sending to the server…", at: local };
+  if (unpushedEdits || backup.pending > 0 || backup.phase === "syncing") {
+    return { state: "saved-local", text: local === null ? "Sending to the server…" : "Saved on this device, the server copy follows", at: local };
   }
   if (backup.phase === "error") return { state: "saved-local", text: "Saved on this device; the server backup is retrying", at: local };
-  if (backup.lastSyncedAt !== null && (local === null || backup.lastSyncedAt >= local)) {
-    return { state: "saved-server", text: "Saved on the server", at: backup.lastSyncedAt };
-  }
+  if (backup.lastSyncedAt !== null) return { state: "saved-server", text: "Saved on the server", at: backup.lastSyncedAt };
   if (local !== null) return { state: "saved-local", text: "Saved on this device", at: local };
   return { state: "idle", text: "Nothing changed yet", at: null };
 }
