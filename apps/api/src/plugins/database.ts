@@ -1,5 +1,5 @@
 import fp from "fastify-plugin";
-import { openDatabase, type Db } from "../db/client.ts";
+import { closeDatabase, openDatabase, type Db } from "../db/client.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -13,7 +13,7 @@ export default fp<{ file: string }>(
     const db = openDatabase(options.file);
     fastify.decorate("db", db);
     fastify.addHook("onClose", async () => {
-      db.$client.close();
+      await closeDatabase(db);
     });
   },
   { name: "database" },
