@@ -3,10 +3,12 @@
 // chunks in their own place under `dir`, one chunk after another, for a warm-up and then a
 // measured window, with plain `fs.promises` on the default libuv thread pool (as the server):
 //
-//   append  — append the chunk to the writer's one open file, then fsync: the cheapest durable
-//             append, the ceiling for any server that makes every chunk durable before answering.
-//   log     — what the server does with each chunk's bytes: open its track's append-only log,
-//             read the size, write, fdatasync, close.
+//   append  — append the chunk to the writer's one open file, then fdatasync: the cheapest
+//             durable append, the ceiling for any server that makes every chunk durable before
+//             answering.
+//   log     — what the server does with each chunk's bytes: write its record (a 96-byte header,
+//             then the payload) at the end of the track's open log with one writev, then
+//             fdatasync.
 //
 // Settings come as one JSON argument: { mode, dir, writers, warmupSeconds, durationSeconds,
 // distinctChunks }. Messages to the parent over IPC: "measuring" when the window opens, then
@@ -26,7 +28,7 @@ async function appendWriter(index, pool, window) {
       const { bytes } = pool[seq % pool.length];
       const started = performance.now();
       await handle.write(bytes);
-      await handle.sync();
+      await handle.datasync();
       window.record(started, performance.now());
     }
   } finally {
@@ -34,24 +36,28 @@ async function appendWriter(index, pool, window) {
   }
 }
 
+/** Size of the header the server writes before each chunk in its log (chunk-log.ts). */
+const RECORD_HEADER_BYTES = 96;
+
 /**
- * The server's file step for a chunk (`AudioStore.appendChunk`): open the track's log for
- * appending, read its size (the chunk's offset), write, fdatasync, close.
+ * The server's file step for a chunk (`AudioStore.appendChunk`): on the track's log, kept open,
+ * write header and payload at the log's end with one writev, then fdatasync.
  */
 async function logWriter(index, pool, window) {
-  const log = path.join(settings.dir, `track-${index}.chunks`);
-  for (let seq = 0; window.running; seq += 1) {
-    const { bytes } = pool[seq % pool.length];
-    const started = performance.now();
-    const handle = await open(log, "a");
-    try {
-      await handle.stat();
-      await handle.write(bytes);
+  const handle = await open(path.join(settings.dir, `track-${index}.chunks`), "w");
+  const header = Buffer.alloc(RECORD_HEADER_BYTES, index);
+  let size = 0;
+  try {
+    for (let seq = 0; window.running; seq += 1) {
+      const { bytes } = pool[seq % pool.length];
+      const started = performance.now();
+      const { bytesWritten } = await handle.writev([header, bytes], size);
       await handle.datasync();
-    } finally {
-      await handle.close();
+      size += bytesWritten;
+      window.record(started, performance.now());
     }
-    window.record(started, performance.now());
+  } finally {
+    await handle.close();
   }
 }
 

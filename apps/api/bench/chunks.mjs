@@ -3,15 +3,17 @@
 // Measures `PUT /api/session/:id/tracks/0/chunks/:seq` on the real built server (dist/server.js):
 // S recording sessions upload 1 s chunks of 48 kHz mono 16-bit PCM (96 000 bytes) at once, each
 // session one chunk after another (one request in flight, like the recorder), for a warm-up and
-// then a measured window. Each answer must be 201: the server has verified the digest, fsynced
-// the bytes and committed the row before it answers (DESIGN, durability rules).
+// then a measured window. Each answer must be 201: the server has verified the digest,
+// fdatasynced the chunk's self-describing record in the track's log and committed the row before
+// it answers (DESIGN, durability rules).
 //
 // For scale, the same load straight on the disk, from a child process (bench/append-writer.mjs)
 // so it has an event loop of its own like the server: S writers each appending the same chunks
-// to their own file, fsync after each — the cheapest durable append, the ceiling of any server
-// that answers only once a chunk is durable. And, for information, the server's own file step
-// per chunk: open the track's append-only log, read its size, write, fdatasync, close. All three
-// write to the same file system (the OS temp directory) and run one after the other.
+// to their own file, fdatasync after each — the cheapest durable append, the ceiling of any
+// server that answers only once a chunk is durable. And, for information, the server's own file
+// step per chunk: header and payload written with one writev at the end of the open log, then
+// fdatasync. All three write to the same file system (the OS temp directory) and run one after
+// the other.
 //
 // Target: the server ingests at least 70 % of the raw append rate (MB/s of PCM payload).
 //
@@ -21,9 +23,11 @@
 // server child, e.g. "--cpu-prof --cpu-prof-dir=<dir>" to profile it).
 //
 // The table shows, besides MB/s, chunks/s and latency, the CPU time per chunk of the measured
-// process (server or disk writer) and the CPU shares of it, of this process (the HTTP client)
-// and of everything else — a run during which other processes used the CPUs is flagged as
-// disturbed. On a loaded file system the kernel's own writeback threads count as "other" too.
+// process (server or disk writer) and the CPU shares of it, of its main thread (the event loop;
+// near 100 % it is the bottleneck), of this process (the HTTP client) and of everything else — a
+// run during which other processes used the CPUs is flagged as disturbed, and a client near a
+// full core as the possible bottleneck. On a loaded file system the kernel's own writeback
+// threads count as "other" too.
 //
 // Exit code: 0 when the benchmark ran (even if the target is missed); 1 on errors — a server
 // that does not start, failed setup, more than 0.1 % answers other than 201, or a server that
@@ -62,12 +66,14 @@ import {
 } from "./support.mjs";
 
 const TARGETS = {
-  /** server MB/s ÷ raw fsynced append MB/s */
+  /** server MB/s ÷ raw fdatasynced append MB/s */
   minRatio: 0.7,
 };
 /** More bad answers than this fraction means the numbers measure failures, not ingest. */
 const MAX_BAD_FRACTION = 0.001;
 const REQUEST_TIMEOUT_MS = 30_000;
+/** A load generator (one event loop) above this share of a core may itself be the bottleneck. */
+const CLIENT_BOTTLENECK_CPU_PERCENT = 90;
 const TRACK = 0;
 
 // ---------------------------------------------------------------------------------------------
@@ -268,6 +274,7 @@ function summarize(target, { operations, windowMs, latency }, cpu, extra) {
     ...extra,
     cpuUsPerChunk: cpu.measuredMs === null || operations === 0 ? null : round((1000 * cpu.measuredMs) / operations, 1),
     measuredCpuPercent: shares.measured,
+    mainThreadCpuPercent: shares.mainThread,
     clientCpuPercent: shares.own,
     otherCpuPercent: shares.other,
   };
@@ -284,14 +291,19 @@ function printResults(rows) {
       ["chunks", (r) => r.chunks.toLocaleString("en-US")],
       ["bad", (r) => (r.bad === undefined ? "-" : String(r.bad))],
       ["µs CPU/chunk", (r) => orNa(r.cpuUsPerChunk)],
-      // CPU shares in % of one core: the server or disk writer, this process (the HTTP client), the rest.
+      // CPU shares in % of one core: the server or disk writer (and its main thread), this process (the HTTP client), the rest.
       ["process CPU %", (r) => orNa(r.measuredCpuPercent)],
+      ["main thread %", (r) => orNa(r.mainThreadCpuPercent)],
       ["client CPU %", (r) => orNa(r.clientCpuPercent)],
       ["other CPU %", (r) => orNa(r.otherCpuPercent)],
     ],
     rows,
   );
   console.log("MB/s = 10^6 bytes of PCM payload per second; latency is per chunk (HTTP round trip for the server).");
+  const client = rows[0]?.clientCpuPercent;
+  if (client !== null && client !== undefined && client > CLIENT_BOTTLENECK_CPU_PERCENT) {
+    console.log(`WARNING: the HTTP client used ${client} % of a core; it may have limited the server's figures`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,7 +357,7 @@ async function main() {
   pools.length = 0;
 
   // 2. The same chunks straight on the disk.
-  const appendRow = await measureDisk("raw append+fsync", "append", settings, distinctChunks);
+  const appendRow = await measureDisk("raw append+fdatasync", "append", settings, distinctChunks);
   const logRow = await measureDisk("log append step", "log", settings, distinctChunks);
 
   const rows = [serverRow, appendRow, logRow];

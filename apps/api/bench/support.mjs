@@ -254,10 +254,13 @@ const clockTicksPerSecond = (() => {
   }
 })();
 
-/** User + system CPU time a process (all its threads) has used so far, in ms. */
-function processCpuMs(pid) {
+/**
+ * User + system CPU time a process (all its threads) has used so far, in ms; with `thread`, that
+ * thread's alone (the process's main thread — its event loop — has the process's id).
+ */
+function processCpuMs(pid, thread) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, "utf8");
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
@@ -291,20 +294,23 @@ function ownCpuMs() {
 
 /**
  * Starts counting CPU time of the measured child `pid`, of this process and of the machine; the
- * returned function gives the usage since then: `measuredMs` (null without /proc), `ownMs`,
- * `machineBusyMs` and `wallMs`.
+ * returned function gives the usage since then: `measuredMs` and, of it, `mainThreadMs` (the
+ * child's event loop; both null without /proc), `ownMs`, `machineBusyMs` and `wallMs`.
  */
 export function startCpuMeter(pid) {
   const measured = processCpuMs(pid);
+  const mainThread = processCpuMs(pid, pid);
   const own = ownCpuMs();
   const machine = machineCpuMs();
   const started = performance.now();
   return () => {
     const machineNow = machineCpuMs();
     const measuredNow = measured === null ? null : processCpuMs(pid);
+    const mainThreadNow = mainThread === null ? null : processCpuMs(pid, pid);
     return {
       wallMs: performance.now() - started,
       measuredMs: measuredNow === null ? null : measuredNow - measured,
+      mainThreadMs: mainThreadNow === null ? null : mainThreadNow - mainThread,
       ownMs: ownCpuMs() - own,
       machineBusyMs: machineNow.total - machine.total - (machineNow.idle - machine.idle),
     };
@@ -313,12 +319,17 @@ export function startCpuMeter(pid) {
 
 /**
  * A meter reading as percentages of one core over the run (100 is one saturated core): the
- * measured child, this process, and everything else on the machine.
+ * measured child (and its main thread), this process, and everything else on the machine.
  */
 export function coreShares(cpu) {
   const share = (ms) => (ms === null ? null : round((100 * Math.max(0, ms)) / cpu.wallMs, 1));
   const otherMs = cpu.measuredMs === null ? null : cpu.machineBusyMs - cpu.measuredMs - cpu.ownMs;
-  return { measured: share(cpu.measuredMs), own: share(cpu.ownMs), other: share(otherMs) };
+  return {
+    measured: share(cpu.measuredMs),
+    mainThread: cpu.mainThreadMs === null ? null : share(cpu.mainThreadMs),
+    own: share(cpu.ownMs),
+    other: share(otherMs),
+  };
 }
 
 /** How busy the machine is before we start: other work skews the results. */
