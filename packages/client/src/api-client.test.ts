@@ -4,12 +4,12 @@ import {
   type FinishResponse,
   type RecoveryToken,
   type Session,
-  type SessionCheckpointState,
   type SessionDetail,
   type TrackSummary,
 } from "@tidemark/shared";
 import { describe, expect, it } from "vitest";
 import { ApiError, createApiClient, createBackupApi } from "./api-client.ts";
+import { checkpointState } from "./persistence/test-support/backup-fixtures.ts";
 
 interface RecordedRequest {
   method: string;
@@ -348,16 +348,7 @@ describe("createApiClient", () => {
   });
 });
 
-const checkpointState: SessionCheckpointState = {
-  title: "Persuasion",
-  chapters: [{ id: "chapter-1", title: "Chapter 1", text: "Sir Walter Elliot, of Kellynch Hall." }],
-  engine: "flite",
-  voice: "slt",
-  parameters: DEFAULT_PREFERENCES.parameters,
-  position: { chapter: 0, offset: 4 },
-  notes: "",
-  savedAt: "2025-01-01T12:00:00.000Z",
-};
+const checkpoint = checkpointState();
 
 describe("createApiClient: server backup", () => {
   it("reads and writes preferences with the version they build on", async () => {
@@ -388,7 +379,7 @@ describe("createApiClient: server backup", () => {
     const network = fakeFetch(json(409, { message: "Conflict.", version: 2 }));
     const api = createApiClient({ fetch: network.fetch });
 
-    const error = await rejection(api.putCheckpoint(session.id, { baseVersion: 1, state: checkpointState }));
+    const error = await rejection(api.putCheckpoint(session.id, { baseVersion: 1, state: checkpoint }));
 
     expect(error.status).toBe(409);
     expect(error.conflict).toBeUndefined();
@@ -397,14 +388,14 @@ describe("createApiClient: server backup", () => {
   it("reads and writes a session's checkpoint under the session's path, and parses a checkpoint conflict", async () => {
     const network = fakeFetch(
       json(200, { version: 0, state: null }),
-      json(409, { message: "Stale.", version: 3, state: checkpointState }),
+      json(409, { message: "Stale.", version: 3, state: checkpoint }),
     );
     const api = createBackupApi({ fetch: network.fetch });
 
     expect(await api.getCheckpoint(session.id)).toEqual({ version: 0, state: null });
-    const error = await rejection(api.putCheckpoint(session.id, { baseVersion: 0, state: checkpointState }));
+    const error = await rejection(api.putCheckpoint(session.id, { baseVersion: 0, state: checkpoint }));
 
-    expect(error.conflict).toEqual({ message: "Stale.", version: 3, state: checkpointState });
+    expect(error.conflict).toEqual({ message: "Stale.", version: 3, state: checkpoint });
     expect(network.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
       `GET /api/session/${session.id}/checkpoint`,
       `PUT /api/session/${session.id}/checkpoint`,

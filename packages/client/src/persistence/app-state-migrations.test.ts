@@ -126,14 +126,20 @@ describe("splitIntoChapters", () => {
   });
 });
 
+/** A page load that finds `value` stored as a record of `schemaVersion`. */
+async function loadStored(value: unknown, schemaVersion: number) {
+  const { storage } = await openTestStateStorage();
+  const record = await storeRecord(storage, value, schemaVersion);
+  const store = createTestAppStore();
+  const persister = appPersister(storage, store);
+  await persister.hydrate();
+  return { storage, record, store, persister };
+}
+
 describe("migrations on load", () => {
   it("loads a record of version 0, migrates it and writes it back as the current version", async () => {
-    const { storage } = await openTestStateStorage();
-    await storeRecord(storage, v0Fixture, 0);
-    const store = createTestAppStore();
-    const persister = appPersister(storage, store);
+    const { store, persister } = await loadStored(v0Fixture, 0);
 
-    await persister.hydrate();
     expect(persister.getStatus().persistedVersion).toBe(0);
     await persister.flush();
 
@@ -144,12 +150,7 @@ describe("migrations on load", () => {
   });
 
   it("loads a record of version 1 and writes it back as the current version", async () => {
-    const { storage } = await openTestStateStorage();
-    await storeRecord(storage, v1Fixture, 1);
-    const store = createTestAppStore();
-    const persister = appPersister(storage, store);
-
-    await persister.hydrate();
+    const { storage, store, persister } = await loadStored(v1Fixture, 1);
     await persister.flush();
 
     expect(store.getState().draft.position).toEqual({ chapter: 1, offset: 11 });
@@ -158,11 +159,7 @@ describe("migrations on load", () => {
   });
 
   it("keeps a record whose migration fails readable in quarantine, starts from defaults and does not throw", async () => {
-    const { storage } = await openTestStateStorage();
-    const original = await storeRecord(storage, { ...v0Fixture, sessions: "not a list" }, 0);
-    const store = createTestAppStore();
-    const persister = appPersister(storage, store);
-
+    const { storage, record: original, store, persister } = await loadStored({ ...v0Fixture, sessions: "not a list" }, 0);
     await expect(persister.hydrate()).resolves.toBeUndefined();
 
     expect(persister.getStatus().corruption).toMatchObject({ reason: "migration", detail: expect.stringMatching(/sessions is not a list/) });

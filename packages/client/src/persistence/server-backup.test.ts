@@ -1,9 +1,10 @@
-import { DEFAULT_PREFERENCES, type CheckpointDocument, type Preferences, type PreferencesDocument, type SessionCheckpointState } from "@tidemark/shared";
+import { DEFAULT_PREFERENCES, type CheckpointDocument, type Preferences, type PreferencesDocument } from "@tidemark/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError } from "../api-client.ts";
 import { heldTimers } from "../test-support/harness.ts";
 import { createServerBackup, type ServerBackup, type ServerBackupOptions } from "./server-backup.ts";
 import type { StateStorage } from "./state-storage.ts";
+import { checkpointState } from "./test-support/backup-fixtures.ts";
 import { FakeBackupServer } from "./test-support/fake-backup-server.ts";
 import { openTestStateStorage } from "./test-support/storage-fakes.ts";
 
@@ -21,19 +22,6 @@ afterEach(() => {
 
 function preferences(change: Partial<Preferences> = {}): Preferences {
   return { ...structuredClone(DEFAULT_PREFERENCES), ...change };
-}
-
-function checkpoint(notes: string): SessionCheckpointState {
-  return {
-    title: "Persuasion",
-    chapters: [{ id: "chapter-1", title: "Chapter 1", text: "Sir Walter Elliot, of Kellynch Hall." }],
-    engine: "flite",
-    voice: "slt",
-    parameters: DEFAULT_PREFERENCES.parameters,
-    position: { chapter: 0, offset: 3 },
-    notes,
-    savedAt: "2025-06-01T09:00:00.000Z",
-  };
 }
 
 /** A backup on `storage` (a fresh IndexedDB unless given), recording what it hands to the store. */
@@ -57,6 +45,16 @@ async function openBackup(server: FakeBackupServer, options: Partial<ServerBacku
   });
   backups.push(backup);
   return { backup, storage, timers, handedPreferences, handedCheckpoints };
+}
+
+/** A started backup whose push of our voice lost to another device's: one conflict copy, "copy-1". */
+async function backupWithConflict(server: FakeBackupServer) {
+  const opened = await openBackup(server, { createId: () => "copy-1" });
+  await opened.backup.start();
+  server.writePreferencesElsewhere({ voice: "kal" });
+  await opened.backup.pushPreferences(preferences({ voice: "rms" }));
+  await opened.backup.drain();
+  return opened;
 }
 
 function writes(server: FakeBackupServer): string[] {
@@ -87,10 +85,10 @@ describe("createServerBackup", () => {
 
     await backup.pushPreferences(preferences({ voice: "awb" }));
     await backup.drain();
-    await backup.pushCheckpoint(SESSION, checkpoint("first"));
-    await backup.pushCheckpoint(OTHER_SESSION, checkpoint("other"));
+    await backup.pushCheckpoint(SESSION, checkpointState("first"));
+    await backup.pushCheckpoint(OTHER_SESSION, checkpointState("other"));
     await backup.pushPreferences(preferences({ voice: "kal" }));
-    await backup.pushCheckpoint(SESSION, checkpoint("second"));
+    await backup.pushCheckpoint(SESSION, checkpointState("second"));
     expect(backup.getStatus()).toMatchObject({ phase: "offline", pending: 3 });
 
     server.offline = false;
@@ -110,7 +108,7 @@ describe("createServerBackup", () => {
     const first = await openTestStateStorage();
     const before = await openBackup(server, { storage: first.storage });
     await before.backup.start();
-    await before.backup.pushCheckpoint(SESSION, checkpoint("typed before the crash"));
+    await before.backup.pushCheckpoint(SESSION, checkpointState("typed before the crash"));
     await before.backup.pushPreferences(preferences({ voice: "awb" }));
     before.backup.dispose();
 
@@ -183,10 +181,10 @@ describe("createServerBackup", () => {
     server.loseAnswers = 1;
     const { backup, timers } = await openBackup(server);
     await backup.start();
-    await backup.pushCheckpoint(SESSION, checkpoint("first"));
+    await backup.pushCheckpoint(SESSION, checkpointState("first"));
     await backup.drain();
 
-    await backup.pushCheckpoint(SESSION, checkpoint("second"));
+    await backup.pushCheckpoint(SESSION, checkpointState("second"));
     timers.fire();
     await backup.drain();
 
@@ -220,11 +218,7 @@ describe("createServerBackup", () => {
 
   it("keeps a conflict copy by putting it back into the store and writing it on top of the server's version", async () => {
     const server = new FakeBackupServer();
-    const { backup, handedPreferences } = await openBackup(server, { createId: () => "copy-1" });
-    await backup.start();
-    server.writePreferencesElsewhere({ voice: "kal" });
-    await backup.pushPreferences(preferences({ voice: "rms" }));
-    await backup.drain();
+    const { backup, handedPreferences } = await backupWithConflict(server);
 
     await backup.keepConflict("copy-1");
     await backup.drain();
@@ -236,11 +230,7 @@ describe("createServerBackup", () => {
 
   it("discards a conflict copy for good", async () => {
     const server = new FakeBackupServer();
-    const { backup, storage } = await openBackup(server, { createId: () => "copy-1" });
-    await backup.start();
-    server.writePreferencesElsewhere({ voice: "kal" });
-    await backup.pushPreferences(preferences({ voice: "rms" }));
-    await backup.drain();
+    const { backup, storage } = await backupWithConflict(server);
 
     await backup.discardConflict("copy-1");
 
@@ -254,14 +244,14 @@ describe("createServerBackup", () => {
     const { backup, handedPreferences, handedCheckpoints } = await openBackup(server);
     await backup.start();
     const elsewhere = server.writePreferencesElsewhere({ voice: "kal" });
-    server.checkpoints.set(SESSION, { version: 4, state: checkpoint("from the laptop") });
+    server.checkpoints.set(SESSION, { version: 4, state: checkpointState("from the laptop") });
 
     await backup.handleEvent({ id: 10, at: "2025-06-01T09:00:00.000Z", type: "preferences.updated", version: 1 });
     await backup.handleEvent({ id: 11, at: "2025-06-01T09:00:00.000Z", type: "preferences.updated", version: 1 });
     await backup.handleEvent({ id: 12, at: "2025-06-01T09:00:00.000Z", type: "checkpoint.updated", sessionId: SESSION, version: 4 });
 
     expect(handedPreferences).toEqual([elsewhere]);
-    expect(handedCheckpoints).toEqual([[SESSION, { version: 4, state: checkpoint("from the laptop") }]]);
+    expect(handedCheckpoints).toEqual([[SESSION, { version: 4, state: checkpointState("from the laptop") }]]);
     expect(server.requests.filter((request) => request.startsWith("get"))).toEqual(["getPreferences", `getCheckpoint ${SESSION}`]);
   });
 
@@ -270,15 +260,15 @@ describe("createServerBackup", () => {
     server.offline = true;
     const { backup } = await openBackup(server, { createId: () => "copy-1" });
     await backup.start();
-    await backup.pushCheckpoint(SESSION, checkpoint("typed offline"));
+    await backup.pushCheckpoint(SESSION, checkpointState("typed offline"));
     await backup.drain();
     server.offline = false;
-    server.checkpoints.set(SESSION, { version: 1, state: checkpoint("typed on the laptop") });
+    server.checkpoints.set(SESSION, { version: 1, state: checkpointState("typed on the laptop") });
 
     await backup.handleEvent({ id: 3, at: "2025-06-01T09:00:00.000Z", type: "checkpoint.updated", sessionId: SESSION, version: 1 });
     await backup.drain();
 
-    expect(backup.getStatus()).toMatchObject({ pending: 0, conflicts: [{ id: "copy-1", sessionId: SESSION, value: checkpoint("typed offline") }] });
+    expect(backup.getStatus()).toMatchObject({ pending: 0, conflicts: [{ id: "copy-1", sessionId: SESSION, value: checkpointState("typed offline") }] });
     expect(server.checkpoint(SESSION).state?.notes).toBe("typed on the laptop");
   });
 
@@ -286,13 +276,13 @@ describe("createServerBackup", () => {
     const server = new FakeBackupServer();
     const { backup, handedCheckpoints } = await openBackup(server);
     await backup.start();
-    await backup.pushCheckpoint(SESSION, checkpoint("mine"));
+    await backup.pushCheckpoint(SESSION, checkpointState("mine"));
     await backup.drain();
-    server.checkpoints.set(SESSION, { version: 2, state: checkpoint("theirs") });
+    server.checkpoints.set(SESSION, { version: 2, state: checkpointState("theirs") });
 
     await backup.refresh();
 
-    expect(handedCheckpoints).toEqual([[SESSION, { version: 2, state: checkpoint("theirs") }]]);
+    expect(handedCheckpoints).toEqual([[SESSION, { version: 2, state: checkpointState("theirs") }]]);
   });
 
   it("reports a push the server refuses for good, drops it from the queue and sends the rest", async () => {
@@ -301,7 +291,7 @@ describe("createServerBackup", () => {
     const { backup } = await openBackup(server);
     await backup.start();
 
-    await backup.pushCheckpoint(SESSION, checkpoint("huge"));
+    await backup.pushCheckpoint(SESSION, checkpointState("huge"));
     await backup.pushPreferences(preferences({ voice: "awb" }));
     await backup.drain();
 
@@ -330,13 +320,9 @@ describe("createServerBackup", () => {
 
   it("forgets the queue, the conflict copies and the known versions when all data is deleted", async () => {
     const server = new FakeBackupServer();
-    const { backup, storage } = await openBackup(server, { createId: () => "copy-1" });
-    await backup.start();
-    server.writePreferencesElsewhere({ voice: "kal" });
-    await backup.pushPreferences(preferences({ voice: "rms" }));
-    await backup.drain();
+    const { backup, storage } = await backupWithConflict(server);
     server.offline = true;
-    await backup.pushCheckpoint(SESSION, checkpoint("x"));
+    await backup.pushCheckpoint(SESSION, checkpointState("x"));
 
     await backup.clearAll();
 

@@ -11,6 +11,7 @@ import { ApiError, type BackupApi } from "../api-client.ts";
 import { fullJitterDelay } from "../backoff.ts";
 import { deepEqual } from "./state-merge.ts";
 import type { BackupKind, ConflictCopy, OutboxEntry, StateStorage } from "./state-storage.ts";
+import { StatusFeed } from "./status-feed.ts";
 
 export interface BackupStatus {
   /** Pushes waiting in the outbox. */
@@ -113,10 +114,16 @@ class Backup implements ServerBackup {
   readonly #setTimeout: (callback: () => void, ms: number) => TimerHandle;
   readonly #clearTimeout: (handle: TimerHandle) => void;
   readonly #createId: () => string;
-  readonly #listeners = new Set<(status: BackupStatus) => void>();
   readonly #cleanups: Array<() => void> = [];
 
-  #status: BackupStatus = { pending: 0, phase: "idle", lastSyncedAt: null, preferencesVersion: 0, conflicts: [], error: null };
+  readonly #status = new StatusFeed<BackupStatus>({
+    pending: 0,
+    phase: "idle",
+    lastSyncedAt: null,
+    preferencesVersion: 0,
+    conflicts: [],
+    error: null,
+  });
   /** Server version last seen per target (`preferences`, `checkpoint:<id>`). */
   #versions: Record<string, number> = {};
   #started: Promise<void> | null = null;
@@ -218,13 +225,13 @@ class Backup implements ServerBackup {
 
   async keepConflict(id: string): Promise<void> {
     await this.#exclusive(async () => {
-      const copy = this.#status.conflicts.find((candidate) => candidate.id === id);
+      const copy = this.#status.current.conflicts.find((candidate) => candidate.id === id);
       if (!copy) return;
       const target = targetOf(copy.kind, copy.sessionId);
       // Queued before the copy goes: a crash in between leaves both, never neither.
       await this.#enqueue(copy.kind, copy.sessionId, copy.value);
       await this.#storage.removeConflict(id);
-      this.#setStatus({ conflicts: this.#status.conflicts.filter((candidate) => candidate.id !== id) });
+      this.#setStatus({ conflicts: this.#status.current.conflicts.filter((candidate) => candidate.id !== id) });
       this.#handOn(copy.kind, copy.sessionId, this.#known(target), copy.value);
     });
     void this.drain();
@@ -233,19 +240,16 @@ class Backup implements ServerBackup {
   async discardConflict(id: string): Promise<void> {
     await this.#exclusive(async () => {
       await this.#storage.removeConflict(id);
-      this.#setStatus({ conflicts: this.#status.conflicts.filter((candidate) => candidate.id !== id) });
+      this.#setStatus({ conflicts: this.#status.current.conflicts.filter((candidate) => candidate.id !== id) });
     });
   }
 
   getStatus(): BackupStatus {
-    return this.#status;
+    return this.#status.current;
   }
 
   subscribeStatus(listener: (status: BackupStatus) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#status.subscribe(listener);
   }
 
   async clearAll(): Promise<void> {
@@ -263,7 +267,7 @@ class Backup implements ServerBackup {
     this.#disposed = true;
     this.#cancelRetry();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
-    this.#listeners.clear();
+    this.#status.clear();
   }
 
   // ---- queueing ------------------------------------------------------------------------------
@@ -304,7 +308,7 @@ class Backup implements ServerBackup {
         this.#setStatus({ pending: queue.length });
         const entry = queue[0];
         if (!entry) {
-          if (this.#status.phase === "syncing") this.#setStatus({ phase: this.#refusals.size > 0 ? "error" : "synced" });
+          if (this.#status.current.phase === "syncing") this.#setStatus({ phase: this.#refusals.size > 0 ? "error" : "synced" });
           break;
         }
         this.#setStatus({ phase: "syncing" });
@@ -386,7 +390,7 @@ class Backup implements ServerBackup {
     await this.#storage.putConflict(copy);
     await this.#storage.removeOutbox(entry.id);
     await this.#setKnown(entry.target, serverVersion);
-    this.#setStatus({ conflicts: [...this.#status.conflicts, copy] });
+    this.#setStatus({ conflicts: [...this.#status.current.conflicts, copy] });
     this.#handOn(entry.kind, entry.sessionId, serverVersion, serverValue);
   }
 
@@ -525,14 +529,7 @@ class Backup implements ServerBackup {
   }
 
   #setStatus(patch: Partial<BackupStatus>): void {
-    this.#status = { ...this.#status, ...patch };
-    for (const listener of this.#listeners) {
-      try {
-        listener(this.#status);
-      } catch {
-        // A faulty listener must not stop the backup.
-      }
-    }
+    this.#status.update(patch);
   }
 }
 

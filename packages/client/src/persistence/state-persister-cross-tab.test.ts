@@ -38,7 +38,15 @@ async function profile() {
     });
     return { storage, store, persister, writes };
   }
-  return { openTab };
+  /** Two tabs of the current code, both loaded. */
+  async function twoTabs() {
+    const first = await openTab();
+    const second = await openTab();
+    await first.persister.hydrate();
+    await second.persister.hydrate();
+    return { first, second };
+  }
+  return { openTab, twoTabs };
 }
 
 function setRate(store: { getState(): TestAppState; setState(partial: Partial<TestAppState>): void }, rate: number): void {
@@ -52,11 +60,8 @@ async function settled(persister: StatePersister<PersistedAppState>): Promise<vo
 
 describe("createStatePersister: tabs", () => {
   it("shows a change saved in one tab in the other, which does not write it back", async () => {
-    const { openTab } = await profile();
-    const first = await openTab();
-    const second = await openTab();
-    await first.persister.hydrate();
-    await second.persister.hydrate();
+    const { twoTabs } = await profile();
+    const { first, second } = await twoTabs();
 
     setRate(first.store, 1.4);
     await first.persister.flush();
@@ -69,11 +74,8 @@ describe("createStatePersister: tabs", () => {
   });
 
   it("merges another tab's save with a change of its own not yet written, and then writes both", async () => {
-    const { openTab } = await profile();
-    const first = await openTab();
-    const second = await openTab();
-    await first.persister.hydrate();
-    await second.persister.hydrate();
+    const { openTab, twoTabs } = await profile();
+    const { first, second } = await twoTabs();
 
     second.store.setState({ engine: "browser" });
     setRate(first.store, 0.7);
@@ -119,11 +121,8 @@ describe("createStatePersister: tabs", () => {
   });
 
   it("resets the other tabs to defaults, without writing, when one tab deletes the saved state", async () => {
-    const { openTab } = await profile();
-    const first = await openTab();
-    const second = await openTab();
-    await first.persister.hydrate();
-    await second.persister.hydrate();
+    const { twoTabs } = await profile();
+    const { first, second } = await twoTabs();
     setRate(first.store, 1.3);
     await first.persister.flush();
     await vi.waitFor(() => expect(second.store.getState().parameters.rate).toBe(1.3));

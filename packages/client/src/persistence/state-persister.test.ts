@@ -1,17 +1,16 @@
-import { PERSISTED_STATE_VERSION, PersistedAppStateSchema, type PersistedAppState } from "@tidemark/shared";
+import { PERSISTED_STATE_VERSION, type PersistedAppState } from "@tidemark/shared";
 import Dexie from "dexie";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultPersistedAppState } from "./app-state-migrations.ts";
 import { decodeRecord, type StoredRecord } from "./record-codec.ts";
-import { createStatePersister } from "./state-persister.ts";
 import type { StateStorage } from "./state-storage.ts";
 import {
   APP_KEY,
   appPersister,
   createTestAppStore,
   disposeAll,
+  hydratedApp,
   FakeDocument,
-  partializeApp,
   recordWrites,
   settleIo,
   storeRecord,
@@ -37,11 +36,7 @@ async function storedValue(storage: StateStorage): Promise<unknown> {
 describe("createStatePersister: writing", () => {
   it("writes several quick changes once, 300 ms after the last of them, with the last value", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
-    const { storage } = await openTestStateStorage();
-    const writes = recordWrites(storage);
-    const store = createTestAppStore();
-    const persister = appPersister(storage, store);
-    await persister.hydrate();
+    const { storage, writes, store, persister } = await hydratedApp();
 
     store.setState(withRate(store.getState(), 1.1));
     await vi.advanceTimersByTimeAsync(100);
@@ -62,11 +57,7 @@ describe("createStatePersister: writing", () => {
 
   it("still writes within a second while changes keep coming faster than the debounce", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
-    const { storage } = await openTestStateStorage();
-    const writes = recordWrites(storage);
-    const store = createTestAppStore();
-    const persister = appPersister(storage, store);
-    await persister.hydrate();
+    const { storage, writes, store } = await hydratedApp();
 
     for (let keystroke = 0; keystroke < 6; keystroke += 1) {
       store.setState({ draft: { ...store.getState().draft, notes: `typed ${keystroke}` } });
@@ -81,11 +72,7 @@ describe("createStatePersister: writing", () => {
   });
 
   it("writes nothing when a store change leaves the persisted part as it was", async () => {
-    const { storage } = await openTestStateStorage();
-    const writes = recordWrites(storage);
-    const store = createTestAppStore();
-    const persister = appPersister(storage, store);
-    await persister.hydrate();
+    const { writes, store, persister } = await hydratedApp();
 
     store.setState({ isGenerating: true, blobUrls: ["blob:x"] });
     await persister.flush();
@@ -95,12 +82,8 @@ describe("createStatePersister: writing", () => {
 
   it("writes a pending change at once when the page is hidden, and on pagehide", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
-    const { storage } = await openTestStateStorage();
-    const writes = recordWrites(storage);
     const document = new FakeDocument();
-    const store = createTestAppStore();
-    const persister = appPersister(storage, store, { lifecycle: document });
-    await persister.hydrate();
+    const { storage, writes, store } = await hydratedApp({ lifecycle: document });
 
     store.setState(withRate(store.getState(), 1.4));
     document.setVisibility("hidden");
@@ -207,10 +190,7 @@ describe("createStatePersister: writing", () => {
 
   it("gzips a large draft above the threshold and reads it back whole", async () => {
     const { storage, indexedDB } = await openTestStateStorage();
-    const writes = recordWrites(storage);
-    const store = createTestAppStore();
-    const persister = appPersister(storage, store, { compressAboveBytes: 32 * 1024 });
-    await persister.hydrate();
+    const { writes, store, persister } = await hydratedApp({ storage, compressAboveBytes: 32 * 1024 });
     const chapters = Array.from({ length: 100 }, (_, index) => ({
       id: `chapter-${index + 1}`,
       title: `Chapter ${index + 1}`,
@@ -224,30 +204,6 @@ describe("createStatePersister: writing", () => {
 
     expect(writes[0]?.encoding).toBe("gzip");
     expect(reloaded.getState().draft.chapters).toEqual(chapters);
-  });
-
-  it("infers its types from a zod schema without explicit type arguments", async () => {
-    const { storage } = await openTestStateStorage();
-    const store = createTestAppStore();
-    const persister = createStatePersister({
-      key: APP_KEY,
-      storage,
-      version: PERSISTED_STATE_VERSION,
-      schema: PersistedAppStateSchema,
-      migrations: [],
-      defaults: defaultPersistedAppState,
-      partialize: partializeApp,
-      merge: (persisted) => persisted,
-      store,
-      crossTab: false,
-      lifecycle: null,
-    });
-    await persister.hydrate();
-
-    const exported: PersistedAppState = persister.exportState();
-
-    expect(exported.engine).toBe("flite");
-    persister.dispose();
   });
 });
 

@@ -5,6 +5,7 @@ import { JsonBytesEncoder } from "./json-bytes-encoder.ts";
 import { decodeRecord, encodeRecord, type StoredRecord } from "./record-codec.ts";
 import { migrateState, type StateMigration } from "./state-migrations.ts";
 import { deepEqual, mergeThreeWay } from "./state-merge.ts";
+import { StatusFeed } from "./status-feed.ts";
 import type { CorruptionReason, StateStorage, StorageKind } from "./state-storage.ts";
 
 export interface CorruptionReport {
@@ -164,13 +165,12 @@ class Persister<S, P> implements StatePersister<P> {
   readonly #writerId: string;
   readonly #writeDelayMs: number;
   readonly #maxWriteDelayMs: number;
-  readonly #listeners = new Set<(status: PersistenceStatus) => void>();
   readonly #cleanups: Array<() => void> = [];
   readonly #channel: CrossTabChannel | null;
   /** Keeps the bytes of unchanged parts between saves: a save re-encodes only what changed. */
   readonly #json = new JsonBytesEncoder();
 
-  #status: PersistenceStatus;
+  readonly #status: StatusFeed<PersistenceStatus>;
   #hydration: Promise<void> | null = null;
   #hydrated = false;
   /** A change to the persisted part not yet written. */
@@ -202,7 +202,7 @@ class Persister<S, P> implements StatePersister<P> {
     this.#writerId = options.writerId ?? globalThis.crypto.randomUUID();
     this.#writeDelayMs = options.writeDelayMs ?? STATE_PERSISTER_DEFAULTS.writeDelayMs;
     this.#maxWriteDelayMs = Math.max(this.#writeDelayMs, options.maxWriteDelayMs ?? STATE_PERSISTER_DEFAULTS.maxWriteDelayMs);
-    this.#status = {
+    this.#status = new StatusFeed<PersistenceStatus>({
       storageKind: options.storage.kind,
       hasHydrated: false,
       phase: "idle",
@@ -212,7 +212,7 @@ class Persister<S, P> implements StatePersister<P> {
       corruption: null,
       quota: null,
       error: null,
-    };
+    });
 
     // Subscribed at once, not after loading: a change made while loading must not be lost.
     this.#cleanups.push(this.#store.subscribe((state, previous) => this.#onStoreChange(state, previous)));
@@ -283,7 +283,7 @@ class Persister<S, P> implements StatePersister<P> {
     try {
       return claimedVersion(await this.#storage.readRecord(this.#options.key));
     } catch {
-      return this.#status.persistedVersion;
+      return this.#status.current.persistedVersion;
     }
   }
 
@@ -304,14 +304,11 @@ class Persister<S, P> implements StatePersister<P> {
   }
 
   getStatus(): PersistenceStatus {
-    return this.#status;
+    return this.#status.current;
   }
 
   subscribeStatus(listener: (status: PersistenceStatus) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#status.subscribe(listener);
   }
 
   dismissCorruption(): void {
@@ -322,7 +319,7 @@ class Persister<S, P> implements StatePersister<P> {
     this.#disposed = true;
     this.#cancelTimer();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
-    this.#listeners.clear();
+    this.#status.clear();
   }
 
   // ---- loading -------------------------------------------------------------------------------
@@ -352,13 +349,13 @@ class Persister<S, P> implements StatePersister<P> {
         this.#readFailed = false;
         this.#dirty = this.#mergeIn(base, loaded.value) || loaded.needsWrite;
         this.#baseline = loaded.value;
-        this.#setStatus({ persistedVersion: loaded.storedVersion, lastSavedAt: loaded.savedAt ?? this.#status.lastSavedAt });
+        this.#setStatus({ persistedVersion: loaded.storedVersion, lastSavedAt: loaded.savedAt ?? this.#status.current.lastSavedAt });
         break;
       case "outdated":
         this.#readFailed = false;
         this.#becomeOutdated(loaded.storedVersion);
         if (loaded.value) this.#mergeIn(base, loaded.value);
-        this.#setStatus({ persistedVersion: loaded.storedVersion, lastSavedAt: loaded.savedAt ?? this.#status.lastSavedAt });
+        this.#setStatus({ persistedVersion: loaded.storedVersion, lastSavedAt: loaded.savedAt ?? this.#status.current.lastSavedAt });
         break;
       case "corrupt": {
         this.#readFailed = false;
@@ -522,7 +519,7 @@ class Persister<S, P> implements StatePersister<P> {
   }
 
   #canWrite(): boolean {
-    return this.#hydrated && !this.#disposed && !this.#status.outdated && !this.#readFailed;
+    return this.#hydrated && !this.#disposed && !this.#status.current.outdated && !this.#readFailed;
   }
 
   async #write(): Promise<void> {
@@ -666,8 +663,8 @@ class Persister<S, P> implements StatePersister<P> {
 
   #becomeOutdated(storedVersion: number): void {
     this.#cancelTimer();
-    if (this.#status.outdated) return;
-    this.#setStatus({ outdated: true, persistedVersion: Math.max(storedVersion, this.#status.persistedVersion ?? 0) });
+    if (this.#status.current.outdated) return;
+    this.#setStatus({ outdated: true, persistedVersion: Math.max(storedVersion, this.#status.current.persistedVersion ?? 0) });
   }
 
   #post(message: CrossTabMessage): void {
@@ -686,14 +683,7 @@ class Persister<S, P> implements StatePersister<P> {
   }
 
   #setStatus(patch: Partial<PersistenceStatus>): void {
-    this.#status = { ...this.#status, ...patch };
-    for (const listener of this.#listeners) {
-      try {
-        listener(this.#status);
-      } catch {
-        // A faulty listener must not stop saving.
-      }
-    }
+    this.#status.update(patch);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type StorePort,
 } from "../state-persister.ts";
 import type { StateStorage } from "../state-storage.ts";
+import { openTestStateStorage } from "./storage-fakes.ts";
 
 export const APP_KEY = "app-state";
 
@@ -73,7 +74,8 @@ export function appPersister(
   store: StorePort<TestAppState>,
   options: Partial<StatePersisterOptions<TestAppState, PersistedAppState>> = {},
 ): StatePersister<PersistedAppState> {
-  const persister = createStatePersister<TestAppState, PersistedAppState>({
+  // No type arguments: they must follow from the zod schema and the store, as in an app.
+  const persister = createStatePersister({
     key: APP_KEY,
     storage,
     version: PERSISTED_STATE_VERSION,
@@ -89,6 +91,19 @@ export function appPersister(
   });
   persisters.push(persister as StatePersister<unknown>);
   return persister;
+}
+
+/** A persister over the app store on `storage` (a fresh IndexedDB unless given), hydrated, its writes recorded. */
+export async function hydratedApp(
+  options: Partial<StatePersisterOptions<TestAppState, PersistedAppState>> & { storage?: StateStorage } = {},
+) {
+  const { storage: given, ...persisterOptions } = options;
+  const storage = given ?? (await openTestStateStorage()).storage;
+  const writes = recordWrites(storage);
+  const store = createTestAppStore();
+  const persister = appPersister(storage, store, persisterOptions);
+  await persister.hydrate();
+  return { storage, writes, store, persister };
 }
 
 /** Records every committed record write of `storage`. */
