@@ -500,7 +500,7 @@ class Persister<S, P> implements StatePersister<P> {
 
   #onStoreChange(state: S, previous: S): void {
     if (this.#applying > 0 || this.#disposed) return;
-    if (shallowEqual(this.#options.partialize(state), this.#options.partialize(previous))) return;
+    if (samePersistedPart(this.#options.partialize(state), this.#options.partialize(previous))) return;
     this.#dirty = true;
     if (this.#hydrated) this.#schedule();
   }
@@ -694,13 +694,18 @@ class QuotaError extends Error {
   }
 }
 
-function shallowEqual(a: unknown, b: unknown): boolean {
+/**
+ * Whether a store change left the persisted part as it was. Slices are compared by reference
+ * first; a `partialize` that builds new objects on every call is then compared by value, so a
+ * change to runtime state alone writes nothing.
+ */
+function samePersistedPart(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   const left = a as Record<string, unknown>;
   const right = b as Record<string, unknown>;
   const keys = Object.keys(left);
-  return keys.length === Object.keys(right).length && keys.every((key) => Object.is(left[key], right[key]));
+  return keys.length === Object.keys(right).length && keys.every((key) => Object.is(left[key], right[key]) || deepEqual(left[key], right[key]));
 }
 
 /** The schema version a stored value claims, read without trusting anything else in it. */
