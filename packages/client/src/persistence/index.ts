@@ -12,3 +12,4 @@ export * from "./quota-prune-steps.ts";
 export * from "./server-backup.ts";
 export * from "./json-bytes-encoder.ts";
 export * from "./gzip-compressor.ts";
+export { DEFAULT_STATE_DATABASE } from "./indexeddb-state-storage.ts";
