@@ -239,6 +239,28 @@ describe("createServerBackup", () => {
     expect(server.preferences.preferences.voice).toBe("kal");
   });
 
+  it("keeps a value that lost elsewhere as a conflict copy like the others, to keep on top of the server's version", async () => {
+    const server = new FakeBackupServer();
+    const first = await openTestStateStorage();
+    const { backup, handedCheckpoints } = await openBackup(server, { storage: first.storage, createId: () => "tab-copy" });
+    await backup.start();
+    await backup.pushCheckpoint(SESSION, checkpointState("kept here"));
+    await backup.drain();
+
+    const copy = await backup.addConflictCopy({ kind: "checkpoint", sessionId: SESSION, value: checkpointState("the other tab's") });
+    const { storage } = await openTestStateStorage(first.indexedDB);
+    const reloaded = await openBackup(server, { storage });
+    await reloaded.backup.start();
+    await backup.keepConflict("tab-copy");
+    await backup.drain();
+
+    expect(copy).toMatchObject({ id: "tab-copy", serverVersion: 1, createdAt: NOW });
+    expect(reloaded.backup.getStatus().conflicts).toEqual([copy]);
+    expect(handedCheckpoints).toEqual([[SESSION, { version: 1, state: checkpointState("the other tab's") }]]);
+    expect(server.checkpoint(SESSION)).toEqual({ version: 2, state: checkpointState("the other tab's") });
+    expect(backup.getStatus().conflicts).toEqual([]);
+  });
+
   it("fetches and hands on a value another device wrote when told of a newer version, and ignores versions it knows", async () => {
     const server = new FakeBackupServer();
     const { backup, handedPreferences, handedCheckpoints } = await openBackup(server);

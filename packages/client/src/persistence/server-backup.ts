@@ -69,6 +69,11 @@ export interface ServerBackup {
   /** Puts a conflict copy back: into the store, and as a new write on top of the server's version. */
   keepConflict(id: string): Promise<void>;
   discardConflict(id: string): Promise<void>;
+  /**
+   * Keeps a value that lost elsewhere (e.g. another tab's edit merged away on this device) as a
+   * conflict copy, persisted and listed with the others, to keep or discard like them.
+   */
+  addConflictCopy(copy: { kind: BackupKind; sessionId: string | null; value: Preferences | SessionCheckpointState }): Promise<ConflictCopy>;
   getStatus(): BackupStatus;
   subscribeStatus(listener: (status: BackupStatus) => void): () => void;
   /** Forgets the outbox, the conflict copies and the known versions (all data is being deleted). */
@@ -244,6 +249,12 @@ class Backup implements ServerBackup {
     });
   }
 
+  addConflictCopy(input: { kind: BackupKind; sessionId: string | null; value: BackupValue }): Promise<ConflictCopy> {
+    return this.#exclusive(() =>
+      this.#recordConflict(input.kind, input.sessionId, input.value, this.#known(targetOf(input.kind, input.sessionId))),
+    );
+  }
+
   getStatus(): BackupStatus {
     return this.#status.current;
   }
@@ -379,19 +390,18 @@ class Backup implements ServerBackup {
 
   /** The server's value wins in the store; ours is kept as a conflict copy, visible until the user decides. */
   async #keepAsConflict(entry: OutboxEntry, serverVersion: number, serverValue: BackupValue): Promise<void> {
-    const copy: ConflictCopy = {
-      id: this.#createId(),
-      kind: entry.kind,
-      sessionId: entry.sessionId,
-      value: entry.value,
-      serverVersion,
-      createdAt: this.#now(),
-    };
-    await this.#storage.putConflict(copy);
+    // Kept before the push goes: a crash in between leaves both, never neither.
+    await this.#recordConflict(entry.kind, entry.sessionId, entry.value, serverVersion);
     await this.#storage.removeOutbox(entry.id);
     await this.#setKnown(entry.target, serverVersion);
-    this.#setStatus({ conflicts: [...this.#status.current.conflicts, copy] });
     this.#handOn(entry.kind, entry.sessionId, serverVersion, serverValue);
+  }
+
+  async #recordConflict(kind: BackupKind, sessionId: string | null, value: BackupValue, serverVersion: number): Promise<ConflictCopy> {
+    const copy: ConflictCopy = { id: this.#createId(), kind, sessionId, value, serverVersion, createdAt: this.#now() };
+    await this.#storage.putConflict(copy);
+    this.#setStatus({ conflicts: [...this.#status.current.conflicts, copy] });
+    return copy;
   }
 
   async #settleFailure(entry: OutboxEntry, error: unknown): Promise<SendOutcome> {

@@ -13,24 +13,84 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return keys.every((key) => deepEqual(left[key], right[key]));
 }
 
+/** Where both sides changed the same value differently; the local one was kept. */
+export interface MergeConflictPath {
+  /** Dotted path: object keys, and `[id]` for an element of a list of objects with ids. */
+  path: string;
+  ours: unknown;
+  theirs: unknown;
+}
+
 /**
  * Merges a stored value (`theirs`) into a local one (`ours`) that both started from `base`: every
  * local change since `base` is kept, everything else comes from `theirs`. Objects merge key by
- * key; where both sides changed the same array or value, the local one wins, being the newer.
- * This is what keeps an edit made while the stored value was loading, or while another tab
- * saved, from being overwritten.
+ * key; lists of objects with an `id` (chapters, voices) merge element by element, so two tabs
+ * editing different chapters both keep their edits. Where both sides changed the same value
+ * differently the local one wins, being the newer, and the place is added to `conflicts`, so
+ * the other side can be kept as a copy rather than lost.
  */
-export function mergeThreeWay<T>(base: T, ours: T, theirs: T): T {
+export function mergeThreeWay<T>(base: T, ours: T, theirs: T, conflicts: MergeConflictPath[] = [], path = ""): T {
   if (deepEqual(ours, base)) return theirs;
   if (deepEqual(theirs, base) || deepEqual(theirs, ours)) return ours;
-  if (!isPlainObject(ours) || !isPlainObject(theirs)) return ours;
-  const baseObject: Record<string, unknown> = isPlainObject(base) ? base : {};
-  const merged: Record<string, unknown> = {};
-  for (const key of new Set([...Object.keys(theirs), ...Object.keys(ours)])) {
-    const value = mergeThreeWay(baseObject[key], ours[key], theirs[key]);
-    if (value !== undefined) merged[key] = value;
+  if (isPlainObject(ours) && isPlainObject(theirs)) {
+    const baseObject: Record<string, unknown> = isPlainObject(base) ? base : {};
+    const merged: Record<string, unknown> = {};
+    for (const key of new Set([...Object.keys(theirs), ...Object.keys(ours)])) {
+      const value = mergeThreeWay(baseObject[key], ours[key], theirs[key], conflicts, path === "" ? key : `${path}.${key}`);
+      if (value !== undefined) merged[key] = value;
+    }
+    return merged as T;
   }
-  return merged as T;
+  if (isListWithIds(ours) && isListWithIds(theirs)) {
+    return mergeListsById(isListWithIds(base) ? base : [], ours, theirs, conflicts, path) as T;
+  }
+  conflicts.push({ path, ours, theirs });
+  return ours;
+}
+
+type WithId = Record<string, unknown> & { id: string };
+
+/** Local order; elements only the other side added go to the end; elements one side deleted and the other left alone go. */
+function mergeListsById(base: WithId[], ours: WithId[], theirs: WithId[], conflicts: MergeConflictPath[], path: string): WithId[] {
+  const baseById = new Map(base.map((item) => [item.id, item]));
+  const theirsById = new Map(theirs.map((item) => [item.id, item]));
+  const oursIds = new Set(ours.map((item) => item.id));
+  const merged: WithId[] = [];
+  for (const item of ours) {
+    const before = baseById.get(item.id);
+    const other = theirsById.get(item.id);
+    if (other === undefined) {
+      // Deleted on their side: gone, unless it is new here or was changed here meanwhile.
+      if (before === undefined) merged.push(item);
+      else if (!deepEqual(item, before)) {
+        conflicts.push({ path: `${path}[${item.id}]`, ours: item, theirs: undefined });
+        merged.push(item);
+      }
+      continue;
+    }
+    merged.push(mergeThreeWay(before as WithId, item, other, conflicts, `${path}[${item.id}]`));
+  }
+  for (const item of theirs) {
+    if (oursIds.has(item.id)) continue;
+    const before = baseById.get(item.id);
+    // New on their side: added. Deleted here: stays deleted, unless they changed it meanwhile.
+    if (before === undefined) merged.push(item);
+    else if (!deepEqual(item, before)) {
+      conflicts.push({ path: `${path}[${item.id}]`, ours: undefined, theirs: item });
+      merged.push(item);
+    }
+  }
+  return merged;
+}
+
+function isListWithIds(value: unknown): value is WithId[] {
+  if (!Array.isArray(value)) return false;
+  const ids = new Set<string>();
+  for (const item of value) {
+    if (!isPlainObject(item) || typeof item.id !== "string" || ids.has(item.id)) return false;
+    ids.add(item.id);
+  }
+  return true;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -2,7 +2,7 @@ import { PERSISTED_STATE_VERSION, type PersistedAppState } from "@tidemark/share
 import { IDBFactory } from "fake-indexeddb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { appStateMigrations } from "./app-state-migrations.ts";
-import type { StatePersister, StateSchema } from "./state-persister.ts";
+import type { MergeConflict, StatePersister, StateSchema } from "./state-persister.ts";
 import {
   appPersister,
   createTestAppStore,
@@ -31,12 +31,14 @@ async function profile() {
     const writes = recordWrites(storage);
     const store = createTestAppStore();
     const version = options.version ?? PERSISTED_STATE_VERSION;
+    const conflicts: Array<MergeConflict<PersistedAppState>> = [];
     const persister = appPersister(storage, store, {
       crossTab: options.crossTab ?? privateChannel(channelName),
       version,
+      onMergeConflict: (conflict) => conflicts.push(conflict),
       ...(version < PERSISTED_STATE_VERSION ? { schema: olderSchema, migrations: appStateMigrations.slice(0, version) } : {}),
     });
-    return { storage, store, persister, writes };
+    return { storage, store, persister, writes, conflicts };
   }
   /** Two tabs of the current code, both loaded. */
   async function twoTabs() {
@@ -47,6 +49,15 @@ async function profile() {
     return { first, second };
   }
   return { openTab, twoTabs };
+}
+
+function editChapter(store: { getState(): TestAppState; setState(partial: Partial<TestAppState>): void }, id: string, text: string): void {
+  const { draft } = store.getState();
+  store.setState({ draft: { ...draft, chapters: draft.chapters.map((chapter) => (chapter.id === id ? { ...chapter, text } : chapter)) } });
+}
+
+function texts(store: { getState(): TestAppState }): string[] {
+  return store.getState().draft.chapters.map((chapter) => chapter.text);
 }
 
 function setRate(store: { getState(): TestAppState; setState(partial: Partial<TestAppState>): void }, rate: number): void {
@@ -88,6 +99,43 @@ describe("createStatePersister: tabs", () => {
     const third = await openTab();
     await third.persister.hydrate();
     expect(third.store.getState()).toMatchObject({ engine: "browser", parameters: { rate: 0.7 } });
+  });
+
+  it("keeps both tabs' edits of different chapters made at the same time", async () => {
+    const { twoTabs } = await profile();
+    const { first, second } = await twoTabs();
+    const chapters = [
+      { id: "c1", title: "One", text: "one" },
+      { id: "c2", title: "Two", text: "two" },
+    ];
+    first.store.setState({ draft: { ...first.store.getState().draft, chapters } });
+    await first.persister.flush();
+    await vi.waitFor(() => expect(texts(second.store)).toEqual(["one", "two"]));
+
+    editChapter(first.store, "c1", "one, edited in the first tab");
+    editChapter(second.store, "c2", "two, edited in the second tab");
+    await first.persister.flush();
+
+    const both = ["one, edited in the first tab", "two, edited in the second tab"];
+    await vi.waitFor(() => expect(texts(second.store)).toEqual(both));
+    await second.persister.flush();
+    await vi.waitFor(() => expect(texts(first.store)).toEqual(both));
+    expect([...first.conflicts, ...second.conflicts]).toEqual([]);
+  });
+
+  it("hands over the other tab's edit of the same chapter as a conflict instead of dropping it silently", async () => {
+    const { twoTabs } = await profile();
+    const { first, second } = await twoTabs();
+
+    editChapter(first.store, "chapter-1", "the first tab's sentence");
+    editChapter(second.store, "chapter-1", "the second tab's sentence");
+    await first.persister.flush();
+
+    await vi.waitFor(() => expect(second.conflicts).toHaveLength(1));
+    const [conflict] = second.conflicts;
+    expect(conflict?.paths).toEqual([{ path: "draft.chapters[chapter-1].text", ours: "the second tab's sentence", theirs: "the first tab's sentence" }]);
+    expect(conflict?.stored.draft.chapters[0]?.text).toBe("the first tab's sentence");
+    expect(texts(second.store)).toEqual(["the second tab's sentence"]);
   });
 
   it("stops writing in a tab of older code as soon as a tab of newer code opens, and says so", async () => {

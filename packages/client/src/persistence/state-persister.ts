@@ -4,7 +4,7 @@ import { isQuotaExceededError } from "./quota-errors.ts";
 import { JsonBytesEncoder } from "./json-bytes-encoder.ts";
 import { decodeRecord, encodeRecord, type StoredRecord } from "./record-codec.ts";
 import { migrateState, type StateMigration } from "./state-migrations.ts";
-import { deepEqual, mergeThreeWay } from "./state-merge.ts";
+import { deepEqual, mergeThreeWay, type MergeConflictPath } from "./state-merge.ts";
 import { StatusFeed } from "./status-feed.ts";
 import type { CorruptionReason, StateStorage, StorageKind } from "./state-storage.ts";
 
@@ -70,6 +70,19 @@ export interface QuotaPruneStep<P> {
 
 type TimerHandle = ReturnType<typeof setTimeout>;
 
+/**
+ * Another tab saved a change to a value this tab had also changed and not yet written. This tab's
+ * value is kept (and written); the stored one is handed over here so it can be kept as a copy.
+ */
+export interface MergeConflict<P> {
+  /** Where the two differ, e.g. `draft.chapters[chapter-3].text`. */
+  paths: MergeConflictPath[];
+  /** The other tab's saved value, whole. */
+  stored: P;
+  /** What this tab keeps. */
+  kept: P;
+}
+
 export interface StatePersisterOptions<S, P> {
   /** Record key; one key is one persisted value. */
   key: string;
@@ -102,6 +115,8 @@ export interface StatePersisterOptions<S, P> {
   clearTimeout?: (handle: TimerHandle) => void;
   /** This tab's id in records and messages. */
   writerId?: string;
+  /** Told when loading found another tab's change to a value this tab had changed too. */
+  onMergeConflict?: (conflict: MergeConflict<P>) => void;
 }
 
 export interface StatePersister<P> {
@@ -347,7 +362,7 @@ class Persister<S, P> implements StatePersister<P> {
         break;
       case "value":
         this.#readFailed = false;
-        this.#dirty = this.#mergeIn(base, loaded.value) || loaded.needsWrite;
+        this.#dirty = this.#mergeIn(base, loaded.value, true) || loaded.needsWrite;
         this.#baseline = loaded.value;
         this.#setStatus({ persistedVersion: loaded.storedVersion, lastSavedAt: loaded.savedAt ?? this.#status.current.lastSavedAt });
         break;
@@ -477,13 +492,21 @@ class Persister<S, P> implements StatePersister<P> {
    * Puts `incoming` into the store, keeping local changes made since `base`. Returns whether the
    * store now differs from `incoming`, i.e. holds local changes still to be written.
    */
-  #mergeIn(base: P, incoming: P): boolean {
+  #mergeIn(base: P, incoming: P, reportConflicts = false): boolean {
     const current = this.exportState();
-    const merged = mergeThreeWay(base, current, incoming);
+    const conflicts: MergeConflictPath[] = [];
+    const merged = mergeThreeWay(base, current, incoming, conflicts);
     const checked = this.#options.schema.safeParse(merged);
     // Two valid values merged key by key are valid in practice; if not, the incoming one is taken whole.
     const value = checked.success ? checked.data : incoming;
     if (!deepEqual(value, current)) this.#apply(value);
+    if (reportConflicts && checked.success && conflicts.length > 0) {
+      try {
+        this.#options.onMergeConflict?.({ paths: conflicts, stored: incoming, kept: value });
+      } catch {
+        // The listener's failure must not stop loading.
+      }
+    }
     return !deepEqual(value, incoming);
   }
 
