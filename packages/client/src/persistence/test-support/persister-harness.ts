@@ -55,7 +55,7 @@ export function partializeApp(state: TestAppState): PersistedAppState {
 const persisters: Array<StatePersister<unknown>> = [];
 const channels: CrossTabChannel[] = [];
 
-/** Disposes every persister and channel the helpers made; call from `afterEach`. */
+/** Disposes every persister and channel made by the functions here; call from `afterEach`. */
 export function disposeAll(): void {
   for (const persister of persisters.splice(0)) persister.dispose();
   for (const channel of channels.splice(0)) channel.close();
