@@ -1,7 +1,7 @@
 import type { ConflictCopy } from "@tidemark/client";
 import type { Preferences, SessionCheckpointState } from "@tidemark/shared";
 import { useState } from "react";
-import { useBackupStatus } from "../persistence/hooks.ts";
+import { useConflicts } from "../persistence/hooks.ts";
 import { pagePersistence } from "../persistence/page-persistence.ts";
 
 const clock = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
@@ -11,7 +11,7 @@ const clock = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyl
  * was kept aside so nothing is overwritten silently. Keep puts it back on top; Discard drops it.
  */
 export function ConflictCopies() {
-  const { conflicts } = useBackupStatus();
+  const conflicts = useConflicts();
   if (conflicts.length === 0) return null;
 
   return (
@@ -20,8 +20,8 @@ export function ConflictCopies() {
         {conflicts.length === 1 ? "An edit was made in two places at once" : `${conflicts.length} edits were made in two places at once`}
       </h2>
       <p>
-        Another tab or device saved first, and its version is what you see now. Your other version is kept here: keep it to
-        make it the current one again, or discard it.
+        Another tab or device saved its version at the same time, and that version is what you see now. The other one is
+        kept here: keep it to make it the current one again, or discard it.
       </p>
       <ul className="conflict-list">
         {conflicts.map((copy) => (

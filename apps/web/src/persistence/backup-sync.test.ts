@@ -1,11 +1,12 @@
 import type { Preferences, SessionCheckpointState } from "@tidemark/shared";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createTestStore } from "../store/test-store.ts";
-import { createBackupSync } from "./backup-sync.ts";
+import { createBackupSync, type OverwrittenEdit } from "./backup-sync.ts";
 
 const SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000001";
 
 function setup(options: { createDraftSession?: () => Promise<string>; holdPreferences?: () => boolean } = {}) {
+  const overwritten: OverwrittenEdit[] = [];
   const { store } = createTestStore();
   const pushes: Array<{ kind: "preferences"; value: Preferences } | { kind: "checkpoint"; sessionId: string; value: SessionCheckpointState }> = [];
   let remote = false;
@@ -24,6 +25,7 @@ function setup(options: { createDraftSession?: () => Promise<string>; holdPrefer
     checkpointMaxWaitMs: 30_000,
     preferencesDelayMs: 1_000,
     onError: () => {},
+    onOverwritten: (edit) => void overwritten.push(edit),
   });
   const asRemote = (change: () => void) => {
     remote = true;
@@ -33,7 +35,7 @@ function setup(options: { createDraftSession?: () => Promise<string>; holdPrefer
       remote = false;
     }
   };
-  return { store, state: () => store.getState(), sync, pushes, asRemote, createDraftSession };
+  return { store, state: () => store.getState(), sync, pushes, asRemote, createDraftSession, overwritten };
 }
 
 async function advance(ms: number): Promise<void> {
@@ -213,5 +215,43 @@ describe("backup sync", () => {
     await advance(1_000);
 
     expect(pushes).toMatchObject([{ kind: "preferences", value: { parameters: { rate: 1.9 }, voice: "kal" } }]);
+  });
+
+  it("keeps an edit as a conflict copy when another tab's save replaces it before its push", async () => {
+    const { state, sync, pushes, asRemote, overwritten } = setup();
+    asRemote(() => state().attachDraftSession(SESSION));
+    await sync.start();
+    const chapter = state().draft.chapters[0]!.id;
+
+    state().editChapterText(chapter, "Mine");
+    state().updateParameters({ rate: 1.5 });
+    asRemote(() => {
+      state().editChapterText(chapter, "Theirs");
+      state().updateParameters({ rate: 0.6 });
+    });
+    await advance(5_000);
+
+    expect(overwritten).toMatchObject([
+      { kind: "checkpoint", sessionId: SESSION, value: { chapters: [{ text: "Mine" }], parameters: { rate: 1.5 } } },
+      { kind: "preferences", value: { parameters: { rate: 1.5 } } },
+    ]);
+    // The other tab pushes its own value; this one has nothing left to push.
+    expect(pushes).toEqual([]);
+  });
+
+  it("keeps waiting when a change from another tab leaves this page's edit in place", async () => {
+    const { state, sync, pushes, asRemote, overwritten } = setup();
+    asRemote(() => state().attachDraftSession(SESSION));
+    await sync.start();
+    const chapter = state().draft.chapters[0]!.id;
+
+    state().editChapterText(chapter, "Mine");
+    asRemote(() => state().setDraftTitle("Their title"));
+    await advance(0);
+    expect(pushes).toEqual([]);
+    expect(overwritten).toEqual([]);
+
+    await advance(2_000);
+    expect(pushes).toMatchObject([{ kind: "checkpoint", value: { title: "Their title", chapters: [{ text: "Mine" }] } }]);
   });
 });

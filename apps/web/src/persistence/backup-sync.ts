@@ -1,3 +1,4 @@
+import { deepEqual } from "@tidemark/client";
 import { CHECKPOINT_INTERVAL_MS, type Preferences, type SessionCheckpointState } from "@tidemark/shared";
 import type { AppState, AppStore } from "../store/app-store.ts";
 import { draftHasContent } from "../store/draft-slice.ts";
@@ -38,7 +39,13 @@ export interface BackupSyncOptions {
   onError?: (error: unknown) => void;
   /** Told when edits start or stop waiting to be queued for the server. */
   onUnpushedChange?: (waiting: boolean) => void;
+  /** An edit of this page, not pushed yet, was replaced by another tab's save: keep it as a conflict copy. */
+  onOverwritten?: (edit: OverwrittenEdit) => void;
 }
+
+export type OverwrittenEdit =
+  | { kind: "preferences"; sessionId: null; value: Preferences }
+  | { kind: "checkpoint"; sessionId: string; value: SessionCheckpointState };
 
 /**
  * Edits made here that are not in the backup's outbox yet. Kept on the device, so an edit whose
@@ -100,11 +107,12 @@ export function createBackupSync({
   checkpointMaxWaitMs = CHECKPOINT_INTERVAL_MS,
   onError = (error) => console.warn("Server backup:", error),
   onUnpushedChange = () => {},
+  onOverwritten = () => {},
 }: BackupSyncOptions): BackupSync {
   let started = false;
   let stopped = false;
   // What the server has or has queued, as far as this page knows; `null` when it does not.
-  let knownPreferences: string | null = null;
+  let knownPreferences: Preferences | null = null;
   let knownCheckpoint: { sessionId: string; state: SessionCheckpointState } | null = null;
   const edits: UnpushedEdits = { preferences: false, checkpoint: null };
   let writtenEdits = JSON.stringify(edits);
@@ -137,19 +145,21 @@ export function createBackupSync({
     preferencesTimer = null;
     if (!edits.preferences || holdPreferences()) return;
     const preferences = preferencesOf(store.getState());
-    const json = JSON.stringify(preferences);
     edits.preferences = false;
-    if (json !== knownPreferences) {
-      try {
-        await backup.pushPreferences(preferences);
-        knownPreferences = json;
-      } catch (error) {
-        edits.preferences = true;
-        onError(error);
-      }
-    }
+    if (knownPreferences === null || !deepEqual(preferences, knownPreferences)) await sendPreferences(preferences);
     await saveEdits();
   }
+
+  async function sendPreferences(preferences: Preferences): Promise<void> {
+    try {
+      await backup.pushPreferences(preferences);
+      knownPreferences = preferences;
+    } catch (error) {
+      edits.preferences = true;
+      onError(error);
+    }
+  }
+
 
   async function pushCheckpointNow(): Promise<void> {
     cancel(checkpointTimer);
@@ -162,15 +172,50 @@ export function createBackupSync({
     const checkpoint = checkpointOf(state, now());
     edits.checkpoint = null;
     if (knownCheckpoint?.sessionId !== sessionId || !sameCheckpointContent(knownCheckpoint.state, checkpoint)) {
-      try {
-        await backup.pushCheckpoint(sessionId, checkpoint);
-        knownCheckpoint = { sessionId, state: checkpoint };
-      } catch (error) {
-        edits.checkpoint = sessionId;
-        onError(error);
-      }
+      await sendCheckpoint(sessionId, checkpoint);
     }
     await saveEdits();
+  }
+
+  async function sendCheckpoint(sessionId: string, checkpoint: SessionCheckpointState): Promise<void> {
+    try {
+      await backup.pushCheckpoint(sessionId, checkpoint);
+      knownCheckpoint = { sessionId, state: checkpoint };
+    } catch (error) {
+      edits.checkpoint = sessionId;
+      onError(error);
+    }
+  }
+
+  /**
+   * A change from elsewhere (another tab's save merged in) replaced an edit of this page that was
+   * not pushed yet: the other tab's value stays, and this one is kept as a conflict copy the user
+   * can keep or discard. Without this, the edit would be gone unseen (the tabs of one browser
+   * share one copy on the device and one writer towards the server).
+   */
+  function keepOverwrittenEdits(state: AppState, previous: AppState): void {
+    if (edits.preferences && !holdPreferences()) {
+      const mine = preferencesOf(previous);
+      if (overwritten(knownPreferences, mine, preferencesOf(state), PREFERENCE_FIELDS)) {
+        cancel(preferencesTimer);
+        preferencesTimer = null;
+        edits.preferences = false;
+        onOverwritten({ kind: "preferences", sessionId: null, value: mine });
+      }
+    }
+    const sessionId = previous.draft.sessionId;
+    if (sessionId !== null && edits.checkpoint === sessionId && state.draft.sessionId === sessionId) {
+      const mine = checkpointOf(previous, now());
+      const known = knownCheckpoint?.sessionId === sessionId ? knownCheckpoint.state : null;
+      if (overwritten(known, mine, checkpointOf(state, now()), CHECKPOINT_FIELDS)) {
+        cancel(checkpointTimer);
+        checkpointTimer = null;
+        checkpointDeadline = null;
+        edits.checkpoint = null;
+        onOverwritten({ kind: "checkpoint", sessionId, value: mine });
+      }
+    }
+    void saveEdits();
   }
 
   function ensureDraftSession(): Promise<void> {
@@ -208,7 +253,7 @@ export function createBackupSync({
 
   /** What came from elsewhere is what the server has, unless an edit of this page is still on top of it. */
   function adoptRemote(state: AppState): void {
-    if (!edits.preferences) knownPreferences = JSON.stringify(preferencesOf(state));
+    if (!edits.preferences) knownPreferences = preferencesOf(state);
     const sessionId = state.draft.sessionId;
     if (sessionId === null) knownCheckpoint = null;
     else if (edits.checkpoint !== sessionId) knownCheckpoint = { sessionId, state: checkpointOf(state, now()) };
@@ -217,6 +262,7 @@ export function createBackupSync({
   function onChange(state: AppState, previous: AppState): void {
     if (stopped) return;
     if (isRemoteChange()) {
+      keepOverwrittenEdits(state, previous);
       adoptRemote(state);
       return;
     }
@@ -261,6 +307,15 @@ export function createBackupSync({
     },
   };
 }
+const PREFERENCE_FIELDS = ["engine", "voice", "parameters", "savedVoices", "devices", "recoveryPrompts"] as const;
+// The position is where the caret was: not an edit worth a conflict.
+const CHECKPOINT_FIELDS = ["title", "chapters", "notes", "engine", "voice", "parameters"] as const;
+
+/** Some field this page changed (away from what the server has) was changed again by `next`. */
+function overwritten<T extends object>(known: T | null, mine: T, next: T, fields: ReadonlyArray<keyof T>): boolean {
+  return fields.some((field) => (known === null || !deepEqual(mine[field], known[field])) && !deepEqual(next[field], mine[field]));
+}
+
 function preferencesChanged(state: AppState, previous: AppState): boolean {
   return (
     state.engine !== previous.engine ||

@@ -31,6 +31,11 @@ export function useBackupStatus() {
   return usePersistenceSnapshot().backup;
 }
 
+/** Losing sides of conflicts with another device or another tab, until kept or discarded. */
+export function useConflicts() {
+  return usePersistenceSnapshot().conflicts;
+}
+
 /** Edits of this page that wait for their push delay before they join the backup's queue. */
 export function useUnpushedEdits() {
   return usePersistenceSnapshot().unpushedEdits;

@@ -8,6 +8,7 @@ import {
   openStateStorage,
   type BackupApi,
   type BackupStatus,
+  type ConflictCopy,
   type KeyValueStore,
   type PersistenceStatus,
   type RecordingApi,
@@ -21,11 +22,14 @@ import {
   PersistedAppStateSchema,
   type CheckpointDocument,
   type PersistedAppState,
+  type Preferences,
   type PreferencesDocument,
+  type SessionCheckpointState,
   type TidemarkEvent,
 } from "@tidemark/shared";
 import type { AppState, AppStore } from "../store/app-store.ts";
 import { draftHasContent, emptyDraft } from "../store/draft-slice.ts";
+import { newLocalId } from "../store/ids.ts";
 import {
   checkpointOf,
   mergePersistedState,
@@ -33,7 +37,7 @@ import {
   preferencesOf,
   preferencesToState,
 } from "./app-state-mapping.ts";
-import { createBackupSync, type BackupSync, type UnpushedEdits } from "./backup-sync.ts";
+import { createBackupSync, type BackupSync, type OverwrittenEdit, type UnpushedEdits } from "./backup-sync.ts";
 import { readExportFile, writeExportFile, type ImportResult } from "./export-file.ts";
 
 /** The key the app state is stored under. */
@@ -41,6 +45,8 @@ export const APP_STATE_KEY = "app-state";
 
 /** Where the marks of edits not yet queued for the server are kept (beside the backup's own bookkeeping). */
 const UNPUSHED_EDITS_META = "web:unpushed-edits";
+/** Where edits that lost to another tab of this browser are kept until the user keeps or discards them. */
+const TAB_CONFLICTS_META = "web:tab-conflicts";
 
 /** What the page shows about saving: on this device, on the server, and a restore in progress. */
 export interface PersistenceSnapshot {
@@ -48,6 +54,8 @@ export interface PersistenceSnapshot {
   backup: BackupStatus;
   /** Edits made here wait for their push delay (or a hold) before they join the backup's queue. */
   unpushedEdits: boolean;
+  /** Losing sides of conflicts with another device (the backup's) or another tab (kept here), oldest first. */
+  conflicts: ConflictCopy[];
   restore: RestoreState;
 }
 
@@ -95,13 +103,15 @@ export class PersistenceRuntime {
   readonly #options: PersistenceRuntimeOptions;
   readonly #store: AppStore;
   readonly #listeners = new Set<() => void>();
-  #snapshot: PersistenceSnapshot = { status: INITIAL_STATUS, backup: INITIAL_BACKUP, unpushedEdits: false, restore: { phase: "idle" } };
+  #snapshot: PersistenceSnapshot = { status: INITIAL_STATUS, backup: INITIAL_BACKUP, unpushedEdits: false, conflicts: [], restore: { phase: "idle" } };
   #persister: StatePersister<PersistedAppState> | null = null;
   #backup: ServerBackup | null = null;
   #sync: BackupSync | null = null;
   #starting: Promise<void> | null = null;
   #deviceReady = false;
   #backupStarted: Promise<void> | null = null;
+  #storage: StateStorage | null = null;
+  #tabConflicts: ConflictCopy[] = [];
   /** Store updates that came from elsewhere (storage, another tab, the server): not pushed back. */
   #remote = 0;
   readonly #cleanups: Array<() => void> = [];
@@ -121,6 +131,8 @@ export class PersistenceRuntime {
 
   async #start(): Promise<void> {
     const storage = await (this.#options.openStorage ?? (() => openStateStorage()))();
+    this.#storage = storage;
+    this.#tabConflicts = (await storage.readMeta<ConflictCopy[]>(TAB_CONFLICTS_META).catch(() => undefined)) ?? [];
     const port: StorePort<AppState> = {
       getState: () => this.#store.getState(),
       setState: (partial) => this.#asRemote(() => this.#store.setState(partial)),
@@ -160,8 +172,8 @@ export class PersistenceRuntime {
       onCheckpoint: (sessionId, document) => this.#adoptCheckpoint(sessionId, document),
     });
     this.#backup = backup;
-    this.#cleanups.push(backup.subscribeStatus((status) => this.#update({ backup: status })));
-    this.#update({ backup: backup.getStatus() });
+    this.#cleanups.push(backup.subscribeStatus((status) => this.#update({ backup: status, conflicts: this.#allConflicts(status) })));
+    this.#update({ backup: backup.getStatus(), conflicts: this.#allConflicts(backup.getStatus()) });
 
     this.#sync = createBackupSync({
       store: this.#store,
@@ -171,6 +183,7 @@ export class PersistenceRuntime {
       // Defaults stand in for a damaged copy until the user restores or keeps them.
       holdPreferences: () => this.#snapshot.status.corruption !== null,
       onUnpushedChange: (unpushedEdits) => this.#update({ unpushedEdits }),
+      onOverwritten: (edit) => void this.#keepTabConflict(edit),
       unpushed: {
         read: () => storage.readMeta<UnpushedEdits>(UNPUSHED_EDITS_META),
         write: (edits) => storage.writeMeta(UNPUSHED_EDITS_META, edits),
@@ -223,6 +236,8 @@ export class PersistenceRuntime {
     if (event.type !== "preferences.updated" && event.type !== "checkpoint.updated") return;
     void (async () => {
       await this.#sync?.flush();
+      // Sent (or settled as a conflict) before the newer value is looked at, never alongside it.
+      await this.#backup?.drain();
       await this.#backup?.handleEvent(event);
     })().catch((error) => console.warn("Server backup event:", error));
   }
@@ -231,6 +246,7 @@ export class PersistenceRuntime {
   resync(): void {
     void (async () => {
       await this.#sync?.flush();
+      await this.#backup?.drain();
       await this.#backup?.refresh();
     })().catch((error) => console.warn("Server backup refresh:", error));
   }
@@ -399,12 +415,61 @@ export class PersistenceRuntime {
     return this.#backup!.fetchCheckpoint(sessionId);
   }
 
-  keepConflict(id: string): Promise<void> {
-    return this.#backup!.keepConflict(id);
+  /** Makes a conflict copy the current value again (here and, through the backup, on the server). */
+  async keepConflict(id: string): Promise<void> {
+    const copy = this.#tabConflicts.find((candidate) => candidate.id === id);
+    if (!copy) return this.#backup!.keepConflict(id);
+    await this.#forgetTabConflict(id);
+    // Applied as the user's own edit: saved here, pushed to the server, seen by the other tabs.
+    if (copy.kind === "preferences") {
+      this.#store.setState(preferencesToState(copy.value as Preferences));
+      return;
+    }
+    const value = copy.value as SessionCheckpointState;
+    const { draft } = this.#store.getState();
+    if (draft.sessionId === copy.sessionId) {
+      this.#store.setState({
+        draft: { ...draft, title: value.title, chapters: value.chapters, position: value.position, notes: value.notes },
+        engine: value.engine,
+        voice: value.voice,
+        parameters: value.parameters,
+      });
+    } else if (copy.sessionId !== null) {
+      await this.#backup!.pushCheckpoint(copy.sessionId, { ...value, savedAt: new Date().toISOString() });
+    }
   }
 
-  discardConflict(id: string): Promise<void> {
+  async discardConflict(id: string): Promise<void> {
+    if (this.#tabConflicts.some((candidate) => candidate.id === id)) return this.#forgetTabConflict(id);
     return this.#backup!.discardConflict(id);
+  }
+
+  async #keepTabConflict(edit: OverwrittenEdit): Promise<void> {
+    const backup = this.#backup?.getStatus();
+    const copy: ConflictCopy = {
+      id: newLocalId(),
+      kind: edit.kind,
+      sessionId: edit.sessionId,
+      value: edit.value,
+      serverVersion: edit.kind === "preferences" ? (backup?.preferencesVersion ?? 0) : 0,
+      createdAt: Date.now(),
+    };
+    await this.#saveTabConflicts([...this.#tabConflicts, copy]);
+  }
+
+  async #forgetTabConflict(id: string): Promise<void> {
+    await this.#saveTabConflicts(this.#tabConflicts.filter((candidate) => candidate.id !== id));
+  }
+
+  async #saveTabConflicts(conflicts: ConflictCopy[]): Promise<void> {
+    this.#tabConflicts = conflicts;
+    this.#update({ conflicts: this.#allConflicts(this.#snapshot.backup) });
+    await this.#storage?.writeMeta(TAB_CONFLICTS_META, conflicts);
+  }
+
+  #allConflicts(backup: BackupStatus): ConflictCopy[] {
+    if (this.#tabConflicts.length === 0) return backup.conflicts;
+    return [...backup.conflicts, ...this.#tabConflicts].sort((a, b) => a.createdAt - b.createdAt);
   }
 
   // ---- files and deletion --------------------------------------------------------------------
