@@ -3,11 +3,14 @@ import { describe, expect, it } from "vitest";
 import { createTestStore, fakeApi } from "../store/test-store.ts";
 import {
   checkpointOf,
+  checkpointOfSaved,
+  conflictKinds,
   mergePersistedState,
   partializeAppState,
   preferencesOf,
+  preferencesOfSaved,
   preferencesToState,
-  sameCheckpointContent,
+  sameBackupValue,
 } from "./app-state-mapping.ts";
 
 const SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000001";
@@ -124,8 +127,25 @@ describe("persisted app state", () => {
     const later = checkpointOf(store.getState(), new Date(Date.UTC(2025, 0, 2)));
 
     expect(checkpoint).toMatchObject({ title: "Moby Dick", engine: "browser", voice: "Alex", parameters: { rate: 1.3 } });
-    expect(sameCheckpointContent(checkpoint, later)).toBe(true);
+    expect(sameBackupValue(checkpoint, later)).toBe(true);
     store.getState().setDraftNotes("slower");
-    expect(sameCheckpointContent(checkpoint, checkpointOf(store.getState(), new Date()))).toBe(false);
+    expect(sameBackupValue(checkpoint, checkpointOf(store.getState(), new Date()))).toBe(false);
+  });
+
+  it("reads the preferences and the checkpoint of a saved state (another tab's) like those of the store", async () => {
+    const store = await workedOnStore();
+    const saved = partializeAppState(store.getState());
+    const at = new Date(Date.UTC(2025, 0, 3));
+
+    expect(preferencesOfSaved(saved)).toEqual(preferencesOf(store.getState()));
+    expect(checkpointOfSaved(saved, at)).toEqual(checkpointOf(store.getState(), at));
+  });
+
+  it("tells which backed-up values a conflict between tabs touched", () => {
+    expect(conflictKinds(["draft.chapters[c1].text"])).toEqual({ preferences: false, checkpoint: true });
+    expect(conflictKinds(["parameters.rate"])).toEqual({ preferences: true, checkpoint: true });
+    expect(conflictKinds(["voices.saved[v1].name", "preferences.devices.microphoneId"])).toEqual({ preferences: true, checkpoint: false });
+    expect(conflictKinds(["sessions.recent[s1].status", "recovery.dismissedSessionIds"])).toEqual({ preferences: false, checkpoint: false });
+    expect(conflictKinds(["draftless"])).toEqual({ preferences: false, checkpoint: false });
   });
 });

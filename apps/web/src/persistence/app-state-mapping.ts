@@ -1,3 +1,4 @@
+import { deepEqual } from "@tidemark/client";
 import {
   RECENT_SESSIONS_PERSISTED,
   type Preferences,
@@ -45,13 +46,18 @@ export function mergePersistedState(persisted: PersistedAppState, state: AppStat
 
 /** The user's preferences as the server keeps them (one copy for all their devices). */
 export function preferencesOf(state: AppState): Preferences {
+  return preferencesOfSaved(partializeAppState(state));
+}
+
+/** The same, from a saved state (e.g. another tab's). */
+export function preferencesOfSaved(saved: PersistedAppState): Preferences {
   return {
-    engine: state.engine,
-    voice: state.voice,
-    parameters: state.parameters,
-    savedVoices: state.savedVoices,
-    devices: state.devices,
-    recoveryPrompts: state.recoveryPrompts,
+    engine: saved.engine,
+    voice: saved.voices.selected,
+    parameters: saved.parameters,
+    savedVoices: saved.voices.saved,
+    devices: saved.preferences.devices,
+    recoveryPrompts: saved.preferences.recoveryPrompts,
   };
 }
 
@@ -69,22 +75,41 @@ export function preferencesToState(preferences: Preferences): Partial<AppState> 
 
 /** The draft's work as a checkpoint of its session, stamped `savedAt`. */
 export function checkpointOf(state: AppState, savedAt: Date): SessionCheckpointState {
-  const { draft } = state;
+  return checkpointOfSaved(partializeAppState(state), savedAt);
+}
+
+/** The same, from a saved state (e.g. another tab's). */
+export function checkpointOfSaved(saved: PersistedAppState, savedAt: Date): SessionCheckpointState {
+  const { draft } = saved;
   return {
     title: draft.title,
     chapters: draft.chapters,
-    engine: state.engine,
-    voice: state.voice,
-    parameters: state.parameters,
+    engine: saved.engine,
+    voice: saved.voices.selected,
+    parameters: saved.parameters,
     position: draft.position,
     notes: draft.notes,
     savedAt: savedAt.toISOString(),
   };
 }
 
-/** The same work, whenever it was saved. */
-export function sameCheckpointContent(a: SessionCheckpointState, b: SessionCheckpointState): boolean {
-  return JSON.stringify({ ...a, savedAt: "" }) === JSON.stringify({ ...b, savedAt: "" });
+/**
+ * Which backed-up values a merge conflict between two tabs touched (paths like
+ * `draft.chapters[c1].text` or `parameters.rate`): the preferences, the draft's checkpoint, both
+ * or neither (the recent sessions and dismissals are no one's work).
+ */
+export function conflictKinds(paths: readonly string[]): { preferences: boolean; checkpoint: boolean } {
+  const under = (prefixes: string[]) => paths.some((path) => prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`)));
+  return {
+    preferences: under(["parameters", "engine", "voices", "preferences"]),
+    checkpoint: under(["draft", "parameters", "engine", "voices.selected"]),
+  };
+}
+
+/** The same backed-up value (the preferences, or a checkpoint whenever it was taken). */
+export function sameBackupValue(a: Preferences | SessionCheckpointState, b: Preferences | SessionCheckpointState): boolean {
+  const content = (value: Preferences | SessionCheckpointState) => ("savedAt" in value ? { ...value, savedAt: "" } : value);
+  return deepEqual(content(a), content(b));
 }
 
 // The parts below are rebuilt only when what they are made of changes, so one save's state

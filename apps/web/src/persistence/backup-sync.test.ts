@@ -239,7 +239,7 @@ describe("backup sync", () => {
     expect(pushes).toEqual([]);
   });
 
-  it("keeps waiting when a change from another tab leaves this page's edit in place", async () => {
+  it("pushes this page's edit together with a change another tab made meanwhile", async () => {
     const { state, sync, pushes, asRemote, overwritten } = setup();
     asRemote(() => state().attachDraftSession(SESSION));
     await sync.start();

@@ -2,7 +2,7 @@ import { deepEqual } from "@tidemark/client";
 import { CHECKPOINT_INTERVAL_MS, type Preferences, type SessionCheckpointState } from "@tidemark/shared";
 import type { AppState, AppStore } from "../store/app-store.ts";
 import { draftHasContent } from "../store/draft-slice.ts";
-import { checkpointOf, preferencesOf, sameCheckpointContent } from "./app-state-mapping.ts";
+import { checkpointOf, preferencesOf, sameBackupValue } from "./app-state-mapping.ts";
 
 /** The server backup's two pushes (a persistent outbox behind them). */
 export interface BackupPushes {
@@ -146,7 +146,7 @@ export function createBackupSync({
     if (!edits.preferences || holdPreferences()) return;
     const preferences = preferencesOf(store.getState());
     edits.preferences = false;
-    if (knownPreferences === null || !deepEqual(preferences, knownPreferences)) await sendPreferences(preferences);
+    if (knownPreferences === null || !sameBackupValue(preferences, knownPreferences)) await sendPreferences(preferences);
     await saveEdits();
   }
 
@@ -171,7 +171,7 @@ export function createBackupSync({
     if (edits.checkpoint !== sessionId) return;
     const checkpoint = checkpointOf(state, now());
     edits.checkpoint = null;
-    if (knownCheckpoint?.sessionId !== sessionId || !sameCheckpointContent(knownCheckpoint.state, checkpoint)) {
+    if (knownCheckpoint?.sessionId !== sessionId || !sameBackupValue(knownCheckpoint.state, checkpoint)) {
       await sendCheckpoint(sessionId, checkpoint);
     }
     await saveEdits();
@@ -190,8 +190,9 @@ export function createBackupSync({
   /**
    * A change from elsewhere (another tab's save merged in) replaced an edit of this page that was
    * not pushed yet: the other tab's value stays, and this one is kept as a conflict copy the user
-   * can keep or discard. Without this, the edit would be gone unseen (the tabs of one browser
-   * share one copy on the device and one writer towards the server).
+   * can keep or discard. Without this, the edit would be gone unseen: two tabs that save at the
+   * same moment each write over the other without a merge (the tabs of one browser share one copy
+   * on the device and one writer towards the server).
    */
   function keepOverwrittenEdits(state: AppState, previous: AppState): void {
     if (edits.preferences && !holdPreferences()) {

@@ -33,7 +33,7 @@ export function useBackupStatus() {
 
 /** Losing sides of conflicts with another device or another tab, until kept or discarded. */
 export function useConflicts() {
-  return usePersistenceSnapshot().conflicts;
+  return usePersistenceSnapshot().backup.conflicts;
 }
 
 /** Edits of this page that wait for their push delay before they join the backup's queue. */

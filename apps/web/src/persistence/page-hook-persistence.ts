@@ -5,7 +5,7 @@ import type { PersistenceRuntime } from "./persistence-runtime.ts";
 export function exposePersistence(runtime: PersistenceRuntime): () => void {
   const flush = () => runtime.flush();
   return exposeOnPage("persistence", () => {
-    const { status, backup, unpushedEdits, conflicts } = runtime.getSnapshot();
+    const { status, backup, unpushedEdits } = runtime.getSnapshot();
     return {
       persistence: Object.freeze({
         storageKind: status.storageKind,
@@ -18,7 +18,7 @@ export function exposePersistence(runtime: PersistenceRuntime): () => void {
         backupPending: backup.pending,
         unpushedEdits,
         lastSyncedAt: backup.lastSyncedAt,
-        conflicts: conflicts.length,
+        conflicts: backup.conflicts.length,
         flush,
       }),
     };

@@ -231,4 +231,49 @@ describe("the page's persisted state", () => {
     const again = await openPage(values, server);
     expect(again.state().dismissedRecoveryIds).toEqual([SESSION]);
   });
+
+  it("keeps the other tab's value as a conflict copy when both tabs changed the same text", async () => {
+    const values = new MemoryKeyValueStore();
+    const server = new FakeBackupServer();
+    server.checkpoints.set(SESSION, { version: 1, state: checkpoint("Start.") });
+    const first = await openPage(values, server);
+    await first.runtime.openSessionDraft(SESSION);
+    await first.runtime.flush();
+    const second = await openPage(values, server);
+    const chapter = first.state().draft.chapters[0]!.id;
+
+    second.state().editChapterText(chapter, "Theirs, saved first.");
+    await second.runtime.flush();
+    first.state().editChapterText(chapter, "Mine, not saved yet.");
+    await first.runtime.rehydrate();
+
+    expect(first.state().draft.chapters[0]!.text).toBe("Mine, not saved yet.");
+    await expect.poll(() => first.runtime.getSnapshot().backup.conflicts.length).toBe(1);
+    const [copy] = first.runtime.getSnapshot().backup.conflicts;
+    expect(copy).toMatchObject({ kind: "checkpoint", sessionId: SESSION });
+    expect((copy!.value as SessionCheckpointState).chapters[0]!.text).toBe("Theirs, saved first.");
+  });
+
+  it("keeps one conflict copy when both tabs notice the same clash", async () => {
+    const values = new MemoryKeyValueStore();
+    const server = new FakeBackupServer();
+    server.checkpoints.set(SESSION, { version: 1, state: checkpoint("Start.") });
+    const first = await openPage(values, server);
+    await first.runtime.openSessionDraft(SESSION);
+    await first.runtime.flush();
+    const second = await openPage(values, server);
+    const chapter = first.state().draft.chapters[0]!.id;
+
+    // The second tab saves first; the first tab's edit, made meanwhile, is then seen from both sides.
+    second.state().editChapterText(chapter, "Theirs.");
+    await second.runtime.flush();
+    first.state().editChapterText(chapter, "Mine.");
+    await first.runtime.rehydrate();
+    await first.runtime.flush();
+    await second.runtime.rehydrate();
+
+    await expect.poll(async () => (await first.storage().listConflicts()).length).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await first.storage().listConflicts()).toHaveLength(1);
+  });
 });

@@ -7,9 +7,10 @@ import {
   createStatePersister,
   openStateStorage,
   type BackupApi,
+  type BackupKind,
   type BackupStatus,
-  type ConflictCopy,
   type KeyValueStore,
+  type MergeConflict,
   type PersistenceStatus,
   type RecordingApi,
   type ServerBackup,
@@ -29,15 +30,18 @@ import {
 } from "@tidemark/shared";
 import type { AppState, AppStore } from "../store/app-store.ts";
 import { draftHasContent, emptyDraft } from "../store/draft-slice.ts";
-import { newLocalId } from "../store/ids.ts";
 import {
   checkpointOf,
+  checkpointOfSaved,
+  conflictKinds,
   mergePersistedState,
   partializeAppState,
   preferencesOf,
+  preferencesOfSaved,
   preferencesToState,
+  sameBackupValue,
 } from "./app-state-mapping.ts";
-import { createBackupSync, type BackupSync, type OverwrittenEdit, type UnpushedEdits } from "./backup-sync.ts";
+import { createBackupSync, type BackupSync, type UnpushedEdits } from "./backup-sync.ts";
 import { readExportFile, writeExportFile, type ImportResult } from "./export-file.ts";
 
 /** The key the app state is stored under. */
@@ -45,8 +49,9 @@ export const APP_STATE_KEY = "app-state";
 
 /** Where the marks of edits not yet queued for the server are kept (beside the backup's own bookkeeping). */
 const UNPUSHED_EDITS_META = "web:unpushed-edits";
-/** Where edits that lost to another tab of this browser are kept until the user keeps or discards them. */
-const TAB_CONFLICTS_META = "web:tab-conflicts";
+/** Tabs of this browser add conflict copies one at a time. */
+const CONFLICT_COPIES_LOCK = "tidemark-conflict-copies";
+
 
 /** What the page shows about saving: on this device, on the server, and a restore in progress. */
 export interface PersistenceSnapshot {
@@ -54,8 +59,6 @@ export interface PersistenceSnapshot {
   backup: BackupStatus;
   /** Edits made here wait for their push delay (or a hold) before they join the backup's queue. */
   unpushedEdits: boolean;
-  /** Losing sides of conflicts with another device (the backup's) or another tab (kept here), oldest first. */
-  conflicts: ConflictCopy[];
   restore: RestoreState;
 }
 
@@ -103,7 +106,7 @@ export class PersistenceRuntime {
   readonly #options: PersistenceRuntimeOptions;
   readonly #store: AppStore;
   readonly #listeners = new Set<() => void>();
-  #snapshot: PersistenceSnapshot = { status: INITIAL_STATUS, backup: INITIAL_BACKUP, unpushedEdits: false, conflicts: [], restore: { phase: "idle" } };
+  #snapshot: PersistenceSnapshot = { status: INITIAL_STATUS, backup: INITIAL_BACKUP, unpushedEdits: false, restore: { phase: "idle" } };
   #persister: StatePersister<PersistedAppState> | null = null;
   #backup: ServerBackup | null = null;
   #sync: BackupSync | null = null;
@@ -111,7 +114,8 @@ export class PersistenceRuntime {
   #deviceReady = false;
   #backupStarted: Promise<void> | null = null;
   #storage: StateStorage | null = null;
-  #tabConflicts: ConflictCopy[] = [];
+  /** The checkpoint version the open draft was last taken from the server as a whole. */
+  #openedCheckpoint: { sessionId: string; version: number } | null = null;
   /** Store updates that came from elsewhere (storage, another tab, the server): not pushed back. */
   #remote = 0;
   readonly #cleanups: Array<() => void> = [];
@@ -132,7 +136,6 @@ export class PersistenceRuntime {
   async #start(): Promise<void> {
     const storage = await (this.#options.openStorage ?? (() => openStateStorage()))();
     this.#storage = storage;
-    this.#tabConflicts = (await storage.readMeta<ConflictCopy[]>(TAB_CONFLICTS_META).catch(() => undefined)) ?? [];
     const port: StorePort<AppState> = {
       getState: () => this.#store.getState(),
       setState: (partial) => this.#asRemote(() => this.#store.setState(partial)),
@@ -149,6 +152,7 @@ export class PersistenceRuntime {
       merge: mergePersistedState,
       store: port,
       pruneForQuota: appStateQuotaPruneSteps(),
+      onMergeConflict: (conflict) => this.#keepMergeConflict(conflict),
       crossTab: this.#options.crossTab ?? true,
       ...(this.#options.lifecycle !== undefined ? { lifecycle: this.#options.lifecycle } : {}),
       ...(this.#options.legacyStorage !== undefined ? { legacy: { storage: this.#options.legacyStorage, key: LEGACY_APP_STATE_STORAGE_KEY } } : {}),
@@ -172,8 +176,8 @@ export class PersistenceRuntime {
       onCheckpoint: (sessionId, document) => this.#adoptCheckpoint(sessionId, document),
     });
     this.#backup = backup;
-    this.#cleanups.push(backup.subscribeStatus((status) => this.#update({ backup: status, conflicts: this.#allConflicts(status) })));
-    this.#update({ backup: backup.getStatus(), conflicts: this.#allConflicts(backup.getStatus()) });
+    this.#cleanups.push(backup.subscribeStatus((status) => this.#update({ backup: status })));
+    this.#update({ backup: backup.getStatus() });
 
     this.#sync = createBackupSync({
       store: this.#store,
@@ -183,7 +187,7 @@ export class PersistenceRuntime {
       // Defaults stand in for a damaged copy until the user restores or keeps them.
       holdPreferences: () => this.#snapshot.status.corruption !== null,
       onUnpushedChange: (unpushedEdits) => this.#update({ unpushedEdits }),
-      onOverwritten: (edit) => void this.#keepTabConflict(edit),
+      onOverwritten: (edit) => void this.#keepConflictCopyOnce(edit.kind, edit.sessionId, edit.value),
       unpushed: {
         read: () => storage.readMeta<UnpushedEdits>(UNPUSHED_EDITS_META),
         write: (edits) => storage.writeMeta(UNPUSHED_EDITS_META, edits),
@@ -222,7 +226,10 @@ export class PersistenceRuntime {
     this.#backupStarted ??= (async () => {
       const backup = this.#backup!;
       await backup.start();
+      // Edits waiting from before go out first; then whatever changed elsewhere meanwhile comes in.
       await this.#sync!.start();
+      await backup.drain();
+      await backup.refresh();
     })().catch((error) => console.warn("Server backup could not start:", error));
     return this.#backupStarted;
   }
@@ -315,6 +322,8 @@ export class PersistenceRuntime {
 
   #adoptCheckpoint(sessionId: string, document: CheckpointDocument): void {
     if (document.state === null || this.#store.getState().draft.sessionId !== sessionId) return;
+    // The version the draft was just opened or restored from: already in the store.
+    if (this.#openedCheckpoint?.sessionId === sessionId && this.#openedCheckpoint.version === document.version) return;
     const checkpoint = document.state;
     this.#asRemote(() => this.#store.getState().openCheckpoint(sessionId, checkpoint));
   }
@@ -353,6 +362,7 @@ export class PersistenceRuntime {
           : {}),
       };
       await persister.replaceState(state);
+      if (restored) await this.#learnVersion(restored.sessionId, restored.document);
       const what = preferences.version === 0 ? "The server had no saved settings yet" : "Your settings";
       this.#update({
         restore: {
@@ -370,7 +380,7 @@ export class PersistenceRuntime {
     const sessions = (await this.#options.api.listSessions()).filter((session) => session.kind === "synthesis").slice(0, 5);
     for (const session of sessions) {
       const document = await this.#backup!.fetchCheckpoint(session.id);
-      if (document.state) return { sessionId: session.id, title: session.title === "" ? "Untitled" : session.title, state: document.state };
+      if (document.state) return { sessionId: session.id, title: session.title === "" ? "Untitled" : session.title, state: document.state, document };
     }
     return null;
   }
@@ -396,6 +406,18 @@ export class PersistenceRuntime {
         state.setCurrentSession(sessionId);
       }
     });
+    await this.#learnVersion(sessionId, document);
+  }
+
+  /**
+   * Tells the backup which version of a checkpoint the store now holds, so the next edit builds
+   * on it instead of meeting a conflict. Told as the event another device's write would send: the
+   * backup looks the checkpoint up again and hands on anything newer than what was opened.
+   */
+  async #learnVersion(sessionId: string, document: CheckpointDocument): Promise<void> {
+    if (document.version === 0) return;
+    this.#openedCheckpoint = { sessionId, version: document.version };
+    await this.#backup?.handleEvent({ id: 0, at: new Date().toISOString(), type: "checkpoint.updated", sessionId, version: document.version });
   }
 
   /** Continues an interrupted synthesis session: its draft opens in the studio and the session is active again. */
@@ -416,60 +438,48 @@ export class PersistenceRuntime {
   }
 
   /** Makes a conflict copy the current value again (here and, through the backup, on the server). */
-  async keepConflict(id: string): Promise<void> {
-    const copy = this.#tabConflicts.find((candidate) => candidate.id === id);
-    if (!copy) return this.#backup!.keepConflict(id);
-    await this.#forgetTabConflict(id);
-    // Applied as the user's own edit: saved here, pushed to the server, seen by the other tabs.
-    if (copy.kind === "preferences") {
-      this.#store.setState(preferencesToState(copy.value as Preferences));
-      return;
-    }
-    const value = copy.value as SessionCheckpointState;
-    const { draft } = this.#store.getState();
-    if (draft.sessionId === copy.sessionId) {
-      this.#store.setState({
-        draft: { ...draft, title: value.title, chapters: value.chapters, position: value.position, notes: value.notes },
-        engine: value.engine,
-        voice: value.voice,
-        parameters: value.parameters,
-      });
-    } else if (copy.sessionId !== null) {
-      await this.#backup!.pushCheckpoint(copy.sessionId, { ...value, savedAt: new Date().toISOString() });
-    }
+  keepConflict(id: string): Promise<void> {
+    return this.#backup!.keepConflict(id);
   }
 
-  async discardConflict(id: string): Promise<void> {
-    if (this.#tabConflicts.some((candidate) => candidate.id === id)) return this.#forgetTabConflict(id);
+  discardConflict(id: string): Promise<void> {
     return this.#backup!.discardConflict(id);
   }
 
-  async #keepTabConflict(edit: OverwrittenEdit): Promise<void> {
-    const backup = this.#backup?.getStatus();
-    const copy: ConflictCopy = {
-      id: newLocalId(),
-      kind: edit.kind,
-      sessionId: edit.sessionId,
-      value: edit.value,
-      serverVersion: edit.kind === "preferences" ? (backup?.preferencesVersion ?? 0) : 0,
-      createdAt: Date.now(),
+  /**
+   * Two tabs changed the same value at once: this tab's value stays, and the other tab's saved
+   * value is kept as a conflict copy (of the preferences, of the draft, or both), never dropped.
+   */
+  #keepMergeConflict({ paths, stored, kept }: MergeConflict<PersistedAppState>): void {
+    const touched = conflictKinds(paths.map((conflict) => conflict.path));
+    if (touched.preferences) void this.#keepConflictCopyOnce("preferences", null, preferencesOfSaved(stored));
+    const sessionId = stored.draft.sessionId;
+    // A draft of another session is that session's own work, backed up under it.
+    if (touched.checkpoint && sessionId !== null && sessionId === kept.draft.sessionId) {
+      void this.#keepConflictCopyOnce("checkpoint", sessionId, checkpointOfSaved(stored, new Date()));
+    }
+  }
+
+  /**
+   * Keeps a conflict copy unless the same value is kept already: both tabs may notice the same
+   * clash (one while merging the other's save, the other when its edit is replaced), and the
+   * user should see it once. The tabs take turns through a Web Lock.
+   */
+  async #keepConflictCopyOnce(kind: BackupKind, sessionId: string | null, value: Preferences | SessionCheckpointState): Promise<void> {
+    const backup = this.#backup;
+    const storage = this.#storage;
+    if (!backup || !storage) return;
+    const keep = async () => {
+      const kept = await storage.listConflicts();
+      if (kept.some((copy) => copy.kind === kind && copy.sessionId === sessionId && sameBackupValue(copy.value, value))) return;
+      await backup.addConflictCopy({ kind, sessionId, value });
     };
-    await this.#saveTabConflicts([...this.#tabConflicts, copy]);
-  }
-
-  async #forgetTabConflict(id: string): Promise<void> {
-    await this.#saveTabConflicts(this.#tabConflicts.filter((candidate) => candidate.id !== id));
-  }
-
-  async #saveTabConflicts(conflicts: ConflictCopy[]): Promise<void> {
-    this.#tabConflicts = conflicts;
-    this.#update({ conflicts: this.#allConflicts(this.#snapshot.backup) });
-    await this.#storage?.writeMeta(TAB_CONFLICTS_META, conflicts);
-  }
-
-  #allConflicts(backup: BackupStatus): ConflictCopy[] {
-    if (this.#tabConflicts.length === 0) return backup.conflicts;
-    return [...backup.conflicts, ...this.#tabConflicts].sort((a, b) => a.createdAt - b.createdAt);
+    try {
+      if (typeof navigator !== "undefined" && navigator.locks) await navigator.locks.request(CONFLICT_COPIES_LOCK, keep);
+      else await keep();
+    } catch (error) {
+      console.warn("A conflict copy could not be kept:", error);
+    }
   }
 
   // ---- files and deletion --------------------------------------------------------------------
