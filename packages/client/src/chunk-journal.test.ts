@@ -1,4 +1,5 @@
 import { CHUNK_MAX_BYTES } from "@tidemark/shared";
+import Dexie from "dexie";
 import { IDBDatabase, IDBFactory } from "fake-indexeddb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ChunkJournal, TrackNumber } from "./chunk-journal.ts";
@@ -250,5 +251,42 @@ describe("ChunkJournal", () => {
     const chunk = await journal.append(SESSION, 0, new ArrayBuffer(CHUNK_MAX_BYTES));
 
     expect(chunk.byteLength).toBe(CHUNK_MAX_BYTES);
+  });
+});
+
+describe("ChunkJournal recovery summary", () => {
+  it("lists interrupted sessions with audio, newest first, and drops finished and purged ones", async () => {
+    let clock = 1_000;
+    const { journal } = openJournal(new IDBFactory(), () => clock);
+    await recordingSession(journal, SESSION);
+    await journal.append(SESSION, 0, pcm(48_000));
+    clock = 2_000;
+    await recordingSession(journal, OTHER);
+    await journal.append(OTHER, 0, pcm(24_000));
+    await journal.markUploaded(OTHER, 0, 0, 0);
+
+    expect(await journal.recoverableSessions()).toEqual([
+      { sessionId: OTHER, title: "Episode 12", createdAt: 2_000, chunks: 1, pendingChunks: 0, seconds: 0.5 },
+      { sessionId: SESSION, title: "Episode 12", createdAt: 1_000, chunks: 1, pendingChunks: 1, seconds: 1 },
+    ]);
+    await journal.setState(OTHER, "finished");
+    expect((await journal.recoverableSessions()).map((session) => session.sessionId)).toEqual([SESSION]);
+    await journal.purgeSession(SESSION);
+    expect(await journal.recoverableSessions()).toEqual([]);
+  });
+
+  it("summarizes the sessions of a journal written before the summary existed", async () => {
+    const indexedDB = new IDBFactory();
+    const old = new Dexie("journal-under-test", { indexedDB });
+    old.version(1).stores({ sessions: "sessionId", chunks: "[sessionId+track+seq], [pending+sessionId+track+seq]", audio: "[sessionId+track+seq]" });
+    const track = { track: 0, label: "Mic", sampleRate: 8_000, channels: 1, nextSeq: 2, localChunks: 2, localBytes: 32_000, uploadedChunks: 1, uploadedBytes: 16_000, serverCommittedThrough: 0 };
+    await old.table("sessions").add({ sessionId: SESSION, kind: "recording", title: "Before", state: "stopped", tracks: [track], createdAt: 5, updatedAt: 5 });
+    old.close();
+
+    const { journal } = openJournal(indexedDB);
+
+    expect(await journal.recoverableSessions()).toEqual([
+      { sessionId: SESSION, title: "Before", createdAt: 5, chunks: 2, pendingChunks: 1, seconds: 2 },
+    ]);
   });
 });

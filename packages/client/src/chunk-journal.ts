@@ -84,6 +84,55 @@ interface AudioRow {
 
 type ChunkKey = [string, number, number];
 
+/** An interrupted session this device holds audio of, as the journal's recovery summary lists it. */
+export interface RecoverableJournalSession {
+  sessionId: string;
+  title: string;
+  createdAt: number;
+  chunks: number;
+  pendingChunks: number;
+  /** Length of the longest track. */
+  seconds: number;
+}
+
+type RecoveryEntry = [createdAt: number, title: string, chunks: number, pendingChunks: number, seconds: number];
+
+/**
+ * What recovery detection reads on every page load: one record listing the interrupted sessions
+ * with audio, kept up to date in the same transaction as every change of a session. One record
+ * reads in a fraction of the time a thousand session records take.
+ */
+type RecoverySummary = Record<string, RecoveryEntry>;
+
+const RECOVERY_SUMMARY_KEY = "summary";
+
+/** Bytes per sample of the journal's 16-bit PCM. */
+const BYTES_PER_SAMPLE = 2;
+
+function recoveryEntry(session: JournalSession): RecoveryEntry | undefined {
+  const recoverable = (session.state === "recording" || session.state === "stopped") && session.tracks.some((track) => track.localChunks > 0);
+  if (!recoverable) return undefined;
+  let chunks = 0;
+  let pending = 0;
+  let seconds = 0;
+  for (const track of session.tracks) {
+    chunks += track.localChunks;
+    pending += track.localChunks - track.uploadedChunks;
+    // Tracks are recorded side by side, so the session lasts as long as its longest track.
+    seconds = Math.max(seconds, track.localBytes / (track.sampleRate * track.channels * BYTES_PER_SAMPLE));
+  }
+  return [session.createdAt, session.title, chunks, pending, seconds];
+}
+
+function summaryOf(sessions: JournalSession[]): RecoverySummary {
+  const summary: RecoverySummary = {};
+  for (const session of sessions) {
+    const entry = recoveryEntry(session);
+    if (entry) summary[session.sessionId] = entry;
+  }
+  return summary;
+}
+
 const CHUNK_KEY = "[sessionId+track+seq]";
 const PENDING_INDEX = "[pending+sessionId+track+seq]";
 
@@ -92,6 +141,7 @@ class JournalDatabase extends Dexie {
   declare sessions: Table<JournalSession, string>;
   declare chunks: Table<ChunkRow, ChunkKey>;
   declare audio: Table<AudioRow, ChunkKey>;
+  declare recovery: Table<RecoverySummary, string>;
 
   constructor(name: string, options: ChunkJournalOptions) {
     super(name, {
@@ -108,6 +158,12 @@ class JournalDatabase extends Dexie {
       chunks: `${CHUNK_KEY}, ${PENDING_INDEX}`,
       audio: CHUNK_KEY,
     });
+    this.version(2)
+      .stores({ recovery: "" })
+      .upgrade(async (transaction) => {
+        const sessions = await transaction.table<JournalSession, string>("sessions").toArray();
+        await transaction.table<RecoverySummary, string>("recovery").put(summaryOf(sessions), RECOVERY_SUMMARY_KEY);
+      });
   }
 }
 
@@ -131,18 +187,12 @@ export class ChunkJournal {
   /** Records a new session; a session already in the journal is left as it is. */
   async startSession(input: { sessionId: string; title: string; kind: "recording" }): Promise<void> {
     const db = this.#db;
-    await db.transaction("rw", [db.sessions], async () => {
+    await db.transaction("rw", [db.sessions, db.recovery], async () => {
       if (await db.sessions.get(input.sessionId)) return;
       const now = this.#now();
-      await db.sessions.add({
-        sessionId: input.sessionId,
-        kind: input.kind,
-        title: input.title,
-        state: "recording",
-        tracks: [],
-        createdAt: now,
-        updatedAt: now,
-      });
+      const session: JournalSession = { sessionId: input.sessionId, kind: input.kind, title: input.title, state: "recording", tracks: [], createdAt: now, updatedAt: now };
+      await db.sessions.add(session);
+      await this.#updateRecoverySummary(session.sessionId, session);
     });
   }
 
@@ -154,7 +204,7 @@ export class ChunkJournal {
   async declareTrack(sessionId: string, decl: TrackDeclarationInput): Promise<void> {
     assertTrackNumber(decl.track);
     const db = this.#db;
-    await db.transaction("rw", [db.sessions], async () => {
+    await db.transaction("rw", [db.sessions, db.recovery], async () => {
       const session = await this.#requireSession(sessionId);
       const existing = session.tracks.find((entry) => entry.track === decl.track);
       if (existing) {
@@ -181,7 +231,7 @@ export class ChunkJournal {
         session.tracks.sort((a, b) => a.track - b.track);
       }
       session.updatedAt = this.#now();
-      await db.sessions.put(session);
+      await this.#putSession(session);
     });
   }
 
@@ -197,7 +247,7 @@ export class ChunkJournal {
     const sha256 = await sha256Base64(pcm);
     const byteLength = pcm.byteLength;
     const db = this.#db;
-    return db.transaction("rw", [db.sessions, db.chunks, db.audio], async () => {
+    return db.transaction("rw", [db.sessions, db.chunks, db.audio, db.recovery], async () => {
       const session = await this.#requireSession(sessionId);
       const entry = requireTrack(session, track);
       const createdAt = this.#now();
@@ -209,7 +259,7 @@ export class ChunkJournal {
       // `add`, never `put`: an existing seq must fail loudly rather than be overwritten.
       await db.chunks.add({ sessionId, track, seq, sha256, byteLength, createdAt, pending: 1 });
       await db.audio.add({ sessionId, track, seq, pcm });
-      await db.sessions.put(session);
+      await this.#putSession(session);
       return { sessionId, track, seq, pcm, sha256, byteLength, createdAt, uploaded: false };
     });
   }
@@ -217,13 +267,13 @@ export class ChunkJournal {
   /** Moves the track's next seq to at least `atLeast`, so no seq the server already holds is reused. */
   async ensureNextSeq(sessionId: string, track: TrackNumber, atLeast: number): Promise<void> {
     const db = this.#db;
-    await db.transaction("rw", [db.sessions], async () => {
+    await db.transaction("rw", [db.sessions, db.recovery], async () => {
       const session = await this.#requireSession(sessionId);
       const entry = requireTrack(session, track);
       if (entry.nextSeq >= atLeast) return;
       entry.nextSeq = atLeast;
       session.updatedAt = this.#now();
-      await db.sessions.put(session);
+      await this.#putSession(session);
     });
   }
 
@@ -251,7 +301,7 @@ export class ChunkJournal {
   /** Records the server's acknowledgement of one chunk and where the track stands on the server. */
   async markUploaded(sessionId: string, track: TrackNumber, seq: number, serverCommittedThrough: number): Promise<void> {
     const db = this.#db;
-    await db.transaction("rw", [db.sessions, db.chunks], async () => {
+    await db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
       const session = await this.#requireSession(sessionId);
       const entry = requireTrack(session, track);
       const row = await db.chunks.get([sessionId, track, seq]);
@@ -263,7 +313,7 @@ export class ChunkJournal {
       // Acks of one track can arrive out of order (two tabs); the position only moves forward here.
       entry.serverCommittedThrough = Math.max(entry.serverCommittedThrough, serverCommittedThrough);
       session.updatedAt = this.#now();
-      await db.sessions.put(session);
+      await this.#putSession(session);
     });
   }
 
@@ -274,7 +324,7 @@ export class ChunkJournal {
    */
   async markUploadedThrough(sessionId: string, track: TrackNumber, committedThrough: number): Promise<number> {
     const db = this.#db;
-    return db.transaction("rw", [db.sessions, db.chunks], async () => {
+    return db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
       const session = await this.#requireSession(sessionId);
       const entry = requireTrack(session, track);
       let changed = 0;
@@ -294,7 +344,7 @@ export class ChunkJournal {
       entry.serverCommittedThrough = Math.max(before, committedThrough);
       if (changed === 0 && entry.serverCommittedThrough === before) return 0;
       session.updatedAt = this.#now();
-      await db.sessions.put(session);
+      await this.#putSession(session);
       return changed;
     });
   }
@@ -303,7 +353,7 @@ export class ChunkJournal {
   async markPending(sessionId: string, track: TrackNumber, seqs: number[]): Promise<void> {
     if (seqs.length === 0) return;
     const db = this.#db;
-    await db.transaction("rw", [db.sessions, db.chunks], async () => {
+    await db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
       const session = await this.#requireSession(sessionId);
       const entry = requireTrack(session, track);
       for (const seq of seqs) {
@@ -317,18 +367,18 @@ export class ChunkJournal {
       const firstMissing = seqs.reduce((lowest, seq) => Math.min(lowest, seq), Infinity);
       entry.serverCommittedThrough = Math.min(entry.serverCommittedThrough, firstMissing - 1);
       session.updatedAt = this.#now();
-      await db.sessions.put(session);
+      await this.#putSession(session);
     });
   }
 
   async setState(sessionId: string, state: JournalSession["state"]): Promise<void> {
     const db = this.#db;
-    await db.transaction("rw", [db.sessions], async () => {
+    await db.transaction("rw", [db.sessions, db.recovery], async () => {
       const session = await this.#requireSession(sessionId);
       if (session.state === state) return;
       session.state = state;
       session.updatedAt = this.#now();
-      await db.sessions.put(session);
+      await this.#putSession(session);
     });
   }
 
@@ -338,6 +388,14 @@ export class ChunkJournal {
     return sessions.sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  /** Sessions interrupted with audio on this device, newest first, from the recovery summary alone. */
+  async recoverableSessions(): Promise<RecoverableJournalSession[]> {
+    const summary = (await this.#db.recovery.get(RECOVERY_SUMMARY_KEY)) ?? {};
+    return Object.entries(summary)
+      .map(([sessionId, [createdAt, title, chunks, pendingChunks, seconds]]) => ({ sessionId, title, createdAt, chunks, pendingChunks, seconds }))
+      .sort((a, b) => b.createdAt - a.createdAt);
+  }
+
   async session(sessionId: string): Promise<JournalSession | undefined> {
     return this.#db.sessions.get(sessionId);
   }
@@ -345,17 +403,34 @@ export class ChunkJournal {
   /** Deletes a session and all its audio. Only for sessions the server has finished. */
   async purgeSession(sessionId: string): Promise<void> {
     const db = this.#db;
-    await db.transaction("rw", [db.sessions, db.chunks, db.audio], async () => {
+    await db.transaction("rw", [db.sessions, db.chunks, db.audio, db.recovery], async () => {
       const lower = [sessionId, Dexie.minKey, Dexie.minKey];
       const upper = [sessionId, Dexie.maxKey, Dexie.maxKey];
       await db.chunks.where(CHUNK_KEY).between(lower, upper, true, true).delete();
       await db.audio.where(CHUNK_KEY).between(lower, upper, true, true).delete();
       await db.sessions.delete(sessionId);
+      await this.#updateRecoverySummary(sessionId, undefined);
     });
   }
 
   close(): void {
     this.#db.close();
+  }
+
+  /** Writes a session and its line of the recovery summary; callers hold both tables in their transaction. */
+  async #putSession(session: JournalSession): Promise<void> {
+    await this.#db.sessions.put(session);
+    await this.#updateRecoverySummary(session.sessionId, session);
+  }
+
+  async #updateRecoverySummary(sessionId: string, session: JournalSession | undefined): Promise<void> {
+    const summary = (await this.#db.recovery.get(RECOVERY_SUMMARY_KEY)) ?? {};
+    const entry = session && recoveryEntry(session);
+    const current = summary[sessionId];
+    if (entry === undefined ? current === undefined : current !== undefined && entry.every((value, index) => value === current[index])) return;
+    if (entry) summary[sessionId] = entry;
+    else delete summary[sessionId];
+    await this.#db.recovery.put(summary, RECOVERY_SUMMARY_KEY);
   }
 
   async #requireSession(sessionId: string): Promise<JournalSession> {

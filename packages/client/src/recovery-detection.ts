@@ -1,6 +1,6 @@
 import type { SessionKind, SessionStatus } from "@tidemark/shared";
 import type { RecordingApi } from "./api-client.ts";
-import type { ChunkJournal, JournalSession, JournalTrack } from "./chunk-journal.ts";
+import type { ChunkJournal, RecoverableJournalSession } from "./chunk-journal.ts";
 
 /** A session the user can pick up again, with what this device and the server hold of it. */
 export interface RecoverableSession {
@@ -13,16 +13,13 @@ export interface RecoverableSession {
   server?: { chunks: number; seconds: number };
 }
 
-/** Bytes per sample of the journal's 16-bit PCM. */
-const BYTES_PER_SAMPLE = 2;
-
 /**
  * Recordings this device holds that were never finished: what to offer on page load before any
- * network answer. Reads session metadata only, never audio, so it stays fast with hours of chunks.
+ * network answer. Reads the journal's recovery index only (no session record, no audio), so it
+ * stays fast with thousands of sessions and hours of chunks.
  */
 export async function detectLocalRecovery(journal: ChunkJournal): Promise<RecoverableSession[]> {
-  const sessions = await journal.sessions();
-  return sessions.filter(isRecoverable).map(fromJournal);
+  return (await journal.recoverableSessions()).map(fromJournal);
 }
 
 /**
@@ -31,7 +28,7 @@ export async function detectLocalRecovery(journal: ChunkJournal): Promise<Recove
  * the server cannot be reached the local answer stands on its own.
  */
 export async function detectRecovery(journal: ChunkJournal, api: RecordingApi): Promise<RecoverableSession[]> {
-  const journalSessions = (await journal.sessions()).filter(isRecoverable);
+  const journalSessions = await journal.recoverableSessions();
   const local = journalSessions.map(fromJournal);
   const createdAt = new Map(journalSessions.map((session) => [session.sessionId, session.createdAt]));
 
@@ -69,31 +66,11 @@ export async function detectRecovery(journal: ChunkJournal, api: RecordingApi): 
   return results.sort((a, b) => (createdAt.get(b.sessionId) ?? 0) - (createdAt.get(a.sessionId) ?? 0));
 }
 
-function isRecoverable(session: JournalSession): boolean {
-  return (
-    (session.state === "recording" || session.state === "stopped") &&
-    session.tracks.some((track) => track.localChunks > 0)
-  );
-}
-
-function fromJournal(session: JournalSession): RecoverableSession {
+function fromJournal(session: RecoverableJournalSession): RecoverableSession {
   return {
     sessionId: session.sessionId,
     title: session.title,
-    kind: session.kind,
-    local: {
-      chunks: sum(session.tracks, (track) => track.localChunks),
-      pendingChunks: sum(session.tracks, (track) => track.localChunks - track.uploadedChunks),
-      // Tracks are recorded side by side, so the session lasts as long as its longest track.
-      seconds: Math.max(0, ...session.tracks.map(trackSeconds)),
-    },
+    kind: "recording",
+    local: { chunks: session.chunks, pendingChunks: session.pendingChunks, seconds: session.seconds },
   };
-}
-
-function trackSeconds(track: JournalTrack): number {
-  return track.localBytes / (track.sampleRate * track.channels * BYTES_PER_SAMPLE);
-}
-
-function sum(tracks: JournalTrack[], value: (track: JournalTrack) => number): number {
-  return tracks.reduce((total, track) => total + value(track), 0);
 }
