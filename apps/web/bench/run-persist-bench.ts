@@ -1,0 +1,159 @@
+/**
+ * `pnpm bench:persist`: the persisted state layer measured in real Chromium (the same browser
+ * the end-to-end tests drive), with `performance.mark` / `measure` on a small page built from
+ * the app's own modules:
+ *
+ * 1. recovery detection from the page's first script, with 1 000 interrupted sessions and
+ *    10 000 chunks in the journal (target: p95 < 30 ms; the seed's was < 100 ms);
+ * 2. main-thread time of one save of the app state holding 100 chapters of text, from the
+ *    keystroke to the committed write, all of it (every slice the save takes on the main thread,
+ *    continuations included; target: p95 < 5 ms; the seed's was < 50 ms), and its longest slice
+ *    (what a keystroke could have to wait for).
+ *
+ * Not a test: it prints figures and whether they meet the targets (exit code 1 when not).
+ * Settings: BENCH_DETECT_RUNS (default 30), BENCH_SAVES (40), BENCH_CHAPTER_CHARS (12 000).
+ */
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Page } from "@playwright/test";
+import { CHROMIUM_FLAGS, chromiumExecutable } from "../e2e/support/chromium.ts";
+
+const SESSIONS = 1_000;
+const CHUNKS = 10_000;
+const CHAPTERS = 100;
+const DETECT_TARGET_MS = 30;
+const SAVE_TARGET_MS = 5;
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+const detectRuns = intFromEnv("BENCH_DETECT_RUNS", 30);
+const saves = intFromEnv("BENCH_SAVES", 40);
+const chapterChars = intFromEnv("BENCH_CHAPTER_CHARS", 12_000);
+
+const pageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../page");
+
+const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
+
+/** The built page over loopback HTTP (IndexedDB needs a real origin). */
+async function servePages(): Promise<{ origin: string; close: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    const pathname = decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname);
+    const file = path.join(pageDir, pathname);
+    if (!file.startsWith(pageDir) || !existsSync(file) || !statSync(file).isFile()) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+    createReadStream(file).pipe(response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (typeof address !== "object" || address === null) throw new Error("The page server has no port.");
+  return { origin: `http://127.0.0.1:${address.port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+async function runPhase<T>(page: Page, url: string, query: Record<string, string | number>, timeoutMs: number): Promise<T> {
+  const search = new URLSearchParams(Object.entries(query).map(([key, value]) => [key, String(value)]));
+  await page.goto(`${url}?${search}`);
+  await page.waitForFunction(() => (window as { __benchResult?: unknown }).__benchResult !== undefined, undefined, { timeout: timeoutMs, polling: 50 });
+  const result = await page.evaluate(() => (window as unknown as { __benchResult: { ok: boolean; error?: string } }).__benchResult);
+  if (!result.ok) throw new Error(`The ${String(query.phase)} phase failed in the page: ${result.error}`);
+  return result as T;
+}
+
+interface Summary {
+  n: number;
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+function summarize(values: number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return { n: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1]! };
+}
+
+function row(name: string, summary: Summary, target?: number): string {
+  const figures = [summary.p50, summary.p95, summary.max].map((value) => `${value.toFixed(2).padStart(8)} ms`).join(" ");
+  const verdict = target === undefined ? "" : summary.p95 < target ? `  PASS (p95 < ${target} ms)` : `  FAIL (p95 ≥ ${target} ms)`;
+  return `${name.padEnd(44)} ${figures} ${String(summary.n).padStart(5)}${verdict}`;
+}
+
+async function main(): Promise<boolean> {
+  const profile = mkdtempSync(path.join(tmpdir(), "tidemark-bench-profile-"));
+  const server = await servePages();
+  const persistPage = `${server.origin}/persist.html`;
+  const detectPage = `${server.origin}/detect.html`;
+  const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumExecutable(), args: CHROMIUM_FLAGS });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    console.log(`Chromium ${context.browser()?.version() ?? ""}, pages on ${server.origin}`);
+
+    process.stdout.write(`Seeding the journal: ${SESSIONS} interrupted sessions, ${CHUNKS} chunks… `);
+    const seeded = await runPhase<{ seconds: number }>(page, persistPage, { phase: "seed", sessions: SESSIONS, chunks: CHUNKS }, 600_000);
+    console.log(`${seeded.seconds.toFixed(1)} s`);
+
+    const fromStart: number[] = [];
+    const detectionOnly: number[] = [];
+    // One load first, so the figures are of a page whose files the browser has seen before.
+    for (let run = -1; run < detectRuns; run++) {
+      const result = await runPhase<{ fromScriptStart: number; detectionOnly: number; sessions: number; chunks: number }>(
+        page,
+        detectPage,
+        { phase: "detect", run },
+        60_000,
+      );
+      if (result.sessions !== SESSIONS || result.chunks !== CHUNKS) {
+        throw new Error(`Detection found ${result.sessions} sessions and ${result.chunks} chunks, not ${SESSIONS} and ${CHUNKS}.`);
+      }
+      if (run < 0) continue;
+      fromStart.push(result.fromScriptStart);
+      detectionOnly.push(result.detectionOnly);
+    }
+
+    const saved = await runPhase<{ perSave: number[]; longestSlice: number[]; textBytes: number; storedBytes: number; encoding: string; phase: string; error: string | null }>(
+      page,
+      persistPage,
+      { phase: "save", chapters: CHAPTERS, characters: chapterChars, saves },
+      600_000,
+    );
+    if (saved.phase !== "saved") throw new Error(`The saves did not commit: ${saved.error ?? saved.phase}`);
+
+    const detection = summarize(fromStart);
+    const perSave = summarize(saved.perSave);
+    console.log("");
+    console.log(`${"".padEnd(44)} ${"p50".padStart(11)} ${"p95".padStart(11)} ${"max".padStart(11)} ${"n".padStart(5)}`);
+    console.log(row(`recovery detection from script start`, detection, DETECT_TARGET_MS));
+    console.log(row(`  of which detectLocalRecovery itself`, summarize(detectionOnly)));
+    console.log(row(`main-thread time per save`, perSave, SAVE_TARGET_MS));
+    console.log(row(`  its longest slice`, summarize(saved.longestSlice)));
+    console.log("");
+    console.log(
+      `Journal: ${SESSIONS} sessions, ${CHUNKS} chunks. Saved state: ${CHAPTERS} chapters × ${chapterChars} characters, ` +
+        `${(saved.textBytes / 1_048_576).toFixed(2)} MiB as JSON, stored ${saved.encoding} in ${(saved.storedBytes / 1_048_576).toFixed(2)} MiB.`,
+    );
+    return detection.p95 < DETECT_TARGET_MS && perSave.p95 < SAVE_TARGET_MS;
+  } finally {
+    await context.close().catch(() => undefined);
+    await server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (met) => process.exit(met ? 0 : 1),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(2);
+  },
+);
