@@ -5,9 +5,10 @@
  * - `seed`: fills the chunk journal with interrupted sessions and their chunks.
  * - `save`: saves of the app state with a long draft, through the app's own persistence.
  */
-import { appStateMigrations, ChunkJournal, createStatePersister, defaultPersistedAppState, openStateStorage } from "@tidemark/client";
-import { PERSISTED_STATE_VERSION, PersistedAppStateSchema, type Chapter, type PersistedAppState } from "@tidemark/shared";
-import { mergePersistedState, partializeAppState } from "../src/persistence/app-state-mapping.ts";
+import { ChunkJournal, createStatePersister, openStateStorage } from "@tidemark/client";
+import type { Chapter } from "@tidemark/shared";
+import { partializeAppState } from "../src/persistence/app-state-mapping.ts";
+import { APP_STATE_KEY, appStatePersistence } from "../src/persistence/persistence-runtime.ts";
 import { createTestStore } from "../src/store/test-store.ts";
 
 import { JOURNAL_NAME, report, type Result } from "./bench-page-support.ts";
@@ -90,16 +91,8 @@ async function save(): Promise<Result> {
   const saves = Number(params.get("saves"));
   const storage = await openStateStorage({ name: STATE_NAME });
   const { store } = createTestStore();
-  const persister = createStatePersister<ReturnType<typeof store.getState>, PersistedAppState>({
-    key: "app-state",
-    storage,
-    version: PERSISTED_STATE_VERSION,
-    schema: PersistedAppStateSchema,
-    migrations: appStateMigrations,
-    defaults: defaultPersistedAppState,
-    partialize: partializeAppState,
-    merge: mergePersistedState,
-    store,
+  const persister = createStatePersister({
+    ...appStatePersistence(store, storage),
     crossTab: false,
     lifecycle: null,
     // Written only when the benchmark says so.
@@ -125,7 +118,7 @@ async function save(): Promise<Result> {
     longestSlice.push(busy.longest);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const record = (await storage.readRecord("app-state")) as { payload: ArrayBuffer; encoding: string } | undefined;
+  const record = (await storage.readRecord(APP_STATE_KEY)) as { payload: ArrayBuffer; encoding: string } | undefined;
   payloadBytes = record?.payload.byteLength ?? 0;
   const status = persister.getStatus();
   persister.dispose();

@@ -1,26 +1,16 @@
 import { expect, test } from "@playwright/test";
-import { ApiServer } from "./support/api-server.ts";
-import { CrashableBrowser } from "./support/crashable-browser.ts";
+import { serverAndCrashableBrowserPerTest } from "./support/crashable-browser.ts";
 import { CHUNK_SECONDS, finalWavs, positions, startRecording, stopRecording, waitForLocalSeconds } from "./support/studio.ts";
 
 // Each scenario runs the built app on its own server and its own Chromium profile, and judges
 // the result by the finalized WAV files on the server's disk.
 test.describe.configure({ mode: "serial", timeout: 180_000 });
 
-let server: ApiServer;
-let browser: CrashableBrowser;
-
-test.beforeEach(async () => {
-  server = await ApiServer.start({ SESSION_TIMEOUT_MS: "5000", SWEEP_INTERVAL_MS: "500" });
-  browser = new CrashableBrowser();
-});
-
-test.afterEach(async () => {
-  await browser.close();
-  await server.stop();
-});
+const running = serverAndCrashableBrowserPerTest({ SESSION_TIMEOUT_MS: "5000", SWEEP_INTERVAL_MS: "500" });
 
 test("records two tracks and finalizes one valid WAV per track with the recorded duration", async () => {
+  const server = running.server();
+  const browser = running.browser();
   await browser.launch();
   const page = await browser.newPage();
   await page.goto(server.url);
@@ -39,6 +29,8 @@ test("records two tracks and finalizes one valid WAV per track with the recorded
 });
 
 test("after a browser crash the recovery notice offers to resume the same session, losing at most one chunk", async () => {
+  const server = running.server();
+  const browser = running.browser();
   await browser.launch();
   let page = await browser.newPage();
   await page.goto(server.url);
@@ -70,6 +62,8 @@ test("after a browser crash the recovery notice offers to resume the same sessio
 });
 
 test("going offline for ten seconds loses nothing and needs no user action", async () => {
+  const server = running.server();
+  const browser = running.browser();
   const context = await browser.launch();
   const page = await browser.newPage();
   await page.goto(server.url);
@@ -98,6 +92,8 @@ test("going offline for ten seconds loses nothing and needs no user action", asy
 });
 
 test("a server crash during uploads keeps every acknowledged chunk and the client catches up by itself", async () => {
+  const server = running.server();
+  const browser = running.browser();
   await browser.launch();
   const page = await browser.newPage();
   await page.goto(server.url);
@@ -123,6 +119,8 @@ test("a server crash during uploads keeps every acknowledged chunk and the clien
 });
 
 test("a second tab cannot record the same session until it takes over", async () => {
+  const server = running.server();
+  const browser = running.browser();
   const context = await browser.launch();
   const first = await browser.newPage();
   await first.goto(server.url);

@@ -1,26 +1,16 @@
 import { expect, test } from "@playwright/test";
-import { ApiServer } from "./support/api-server.ts";
-import { CrashableBrowser } from "./support/crashable-browser.ts";
+import { serverAndCrashableBrowserPerTest } from "./support/crashable-browser.ts";
 import { savingStatus, waitForSavedState } from "./support/saved-state.ts";
 
 // The setup a user makes (parameters, voice, text) is saved on the device within a second of the
 // change, so killing the browser right after loses none of it.
 test.describe.configure({ timeout: 60_000 });
 
-let server: ApiServer;
-let browser: CrashableBrowser;
-
-test.beforeEach(async () => {
-  server = await ApiServer.start();
-  browser = new CrashableBrowser();
-});
-
-test.afterEach(async () => {
-  await browser.close();
-  await server.stop();
-});
+const running = serverAndCrashableBrowserPerTest();
 
 test("a parameter change survives a browser SIGKILL less than a second after it was made", async () => {
+  const server = running.server();
+  const browser = running.browser();
   await browser.launch();
   let page = await browser.newPage();
   await page.goto(server.url);

@@ -23,7 +23,7 @@ startLiveSessions({
   eventStreamUrl: eventStreamUrl(window.location),
   onDeviceReady: () => {
     recording.deviceReady();
-    pagePersistence.deviceReady();
+    void pagePersistence.deviceReady();
   },
   onEvent: (event) => pagePersistence.handleEvent(event),
   onResync: () => pagePersistence.resync(),

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { freePort, waitFor } from "./api-server.ts";
+import { chromium, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { ApiServer, freePort, waitFor } from "./api-server.ts";
 import { CHROMIUM_FLAGS, chromiumExecutable } from "./chromium.ts";
 
 /** 10.28 s of speech, 48 kHz mono: a microphone whose content is known. */
@@ -81,4 +81,30 @@ function processGroupAlive(pgid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A fresh server (the built API on its own data directory) and a crashable Chromium for every
+ * test of the file, both stopped after it. Read them through the getters inside a test.
+ */
+export function serverAndCrashableBrowserPerTest(serverEnv: Record<string, string> = {}) {
+  let server: ApiServer | undefined;
+  let browser: CrashableBrowser | undefined;
+  test.beforeEach(async () => {
+    server = await ApiServer.start(serverEnv);
+    browser = new CrashableBrowser();
+  });
+  test.afterEach(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+  return {
+    server: () => required(server, "server"),
+    browser: () => required(browser, "browser"),
+  };
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`The ${what} is started for each test; read it inside one.`);
+  return value;
 }

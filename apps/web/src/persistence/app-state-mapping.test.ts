@@ -1,5 +1,6 @@
-import { PersistedAppStateSchema, PreferencesSchema, SessionCheckpointStateSchema, type Session } from "@tidemark/shared";
+import { PersistedAppStateSchema, PreferencesSchema, SessionCheckpointStateSchema } from "@tidemark/shared";
 import { describe, expect, it } from "vitest";
+import { session } from "../store/session-fixtures.ts";
 import { createTestStore, fakeApi } from "../store/test-store.ts";
 import {
   checkpointOf,
@@ -15,19 +16,6 @@ import {
 
 const SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000001";
 
-function session(minute: number): Session {
-  const at = new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString();
-  return {
-    id: `0190f5d2-8c4e-7a3b-9d2f-${String(minute).padStart(12, "0")}`,
-    kind: "synthesis",
-    title: `Session ${minute}`,
-    status: "active",
-    createdAt: at,
-    updatedAt: at,
-    lastHeartbeat: null,
-    completedAt: null,
-  };
-}
 
 /** A store in which the user has set up everything that is saved. */
 async function workedOnStore() {

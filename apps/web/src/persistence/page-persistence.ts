@@ -9,6 +9,9 @@ function deleteDatabase(name: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const request = indexedDB.deleteDatabase(name);
     request.onsuccess = () => resolve();
+    // A connection still open (this page's, closing as it unloads) delays the deletion, which
+    // then completes by itself: nothing is read from the database again before that.
+    request.onblocked = () => resolve();
     request.onerror = () => reject(request.error ?? new Error(`The database ${name} could not be deleted.`));
   });
 }

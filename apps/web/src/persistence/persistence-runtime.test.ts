@@ -87,8 +87,7 @@ async function openPage(values: MemoryKeyValueStore, server: FakeBackupServer, o
     ...(options.deleteLocal ? { deleteLocalDatabases: options.deleteLocal } : {}),
   });
   await runtime.start();
-  runtime.deviceReady();
-  await runtime.flush();
+  await runtime.deviceReady();
   return { store, state: () => store.getState(), runtime, storage: () => storage };
 }
 
@@ -148,9 +147,10 @@ describe("the page's persisted state", () => {
 
     const page = await openPage(values, server);
     expect(page.runtime.getSnapshot().status.corruption).toMatchObject({ reason: "checksum" });
+    const before = server.preferences.version;
     page.state().updateParameters({ rate: 0.6 });
     await page.runtime.flush();
-    expect(server.preferences.version).toBe(4);
+    expect(server.preferences.version).toBe(before);
 
     await page.runtime.restoreFromServerBackup();
 
@@ -232,7 +232,8 @@ describe("the page's persisted state", () => {
     expect(again.state().dismissedRecoveryIds).toEqual([SESSION]);
   });
 
-  it("keeps the other tab's value as a conflict copy when both tabs changed the same text", async () => {
+  /** Two tabs of one browser with the same draft open, the second's edit saved on the device but not pushed yet. */
+  async function twoTabsEditingOneText() {
     const values = new MemoryKeyValueStore();
     const server = new FakeBackupServer();
     server.checkpoints.set(SESSION, { version: 1, state: checkpoint("Start.") });
@@ -241,11 +242,16 @@ describe("the page's persisted state", () => {
     await first.runtime.flush();
     const second = await openPage(values, server);
     const chapter = first.state().draft.chapters[0]!.id;
-
     second.state().editChapterText(chapter, "Theirs, saved first.");
-    await second.runtime.flush();
+    // Past the device's save delay (300 ms), well within the server push delay (2 s).
+    await new Promise((resolve) => setTimeout(resolve, 450));
     first.state().editChapterText(chapter, "Mine, not saved yet.");
     await first.runtime.rehydrate();
+    return { first, second };
+  }
+
+  it("keeps the other tab's value as a conflict copy when both tabs changed the same text", async () => {
+    const { first } = await twoTabsEditingOneText();
 
     expect(first.state().draft.chapters[0]!.text).toBe("Mine, not saved yet.");
     await expect.poll(() => first.runtime.getSnapshot().backup.conflicts.length).toBe(1);
@@ -255,25 +261,15 @@ describe("the page's persisted state", () => {
   });
 
   it("keeps one conflict copy when both tabs notice the same clash", async () => {
-    const values = new MemoryKeyValueStore();
-    const server = new FakeBackupServer();
-    server.checkpoints.set(SESSION, { version: 1, state: checkpoint("Start.") });
-    const first = await openPage(values, server);
-    await first.runtime.openSessionDraft(SESSION);
-    await first.runtime.flush();
-    const second = await openPage(values, server);
-    const chapter = first.state().draft.chapters[0]!.id;
+    const { first, second } = await twoTabsEditingOneText();
 
-    // The second tab saves first; the first tab's edit, made meanwhile, is then seen from both sides.
-    second.state().editChapterText(chapter, "Theirs.");
-    await second.runtime.flush();
-    first.state().editChapterText(chapter, "Mine.");
-    await first.runtime.rehydrate();
-    await first.runtime.flush();
+    // The second tab then loads the first one's save over its own edit, not pushed yet.
+    await new Promise((resolve) => setTimeout(resolve, 450));
     await second.runtime.rehydrate();
+    expect(second.state().draft.chapters[0]!.text).toBe("Mine, not saved yet.");
 
     await expect.poll(async () => (await first.storage().listConflicts()).length).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await first.storage().listConflicts()).toHaveLength(1);
   });
 });

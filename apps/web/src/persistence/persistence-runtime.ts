@@ -15,6 +15,7 @@ import {
   type RecordingApi,
   type ServerBackup,
   type StatePersister,
+  type StatePersisterOptions,
   type StateStorage,
   type StorePort,
 } from "@tidemark/client";
@@ -82,6 +83,22 @@ export interface PersistenceRuntimeOptions {
   legacyStorage?: KeyValueStore | null;
 }
 
+/** How the app state is kept on this device: under which key, in which schema, what of the store. */
+export function appStatePersistence(store: StorePort<AppState>, storage: StateStorage) {
+  return {
+    key: APP_STATE_KEY,
+    storage,
+    version: PERSISTED_STATE_VERSION,
+    schema: PersistedAppStateSchema,
+    migrations: appStateMigrations,
+    defaults: defaultPersistedAppState,
+    partialize: partializeAppState,
+    merge: mergePersistedState,
+    store,
+    pruneForQuota: appStateQuotaPruneSteps(),
+  } satisfies StatePersisterOptions<AppState, PersistedAppState>;
+}
+
 const INITIAL_STATUS: PersistenceStatus = {
   storageKind: "indexeddb",
   hasHydrated: false,
@@ -141,17 +158,8 @@ export class PersistenceRuntime {
       setState: (partial) => this.#asRemote(() => this.#store.setState(partial)),
       subscribe: (listener) => this.#store.subscribe(listener),
     };
-    const persister = createStatePersister<AppState, PersistedAppState>({
-      key: APP_STATE_KEY,
-      storage,
-      version: PERSISTED_STATE_VERSION,
-      schema: PersistedAppStateSchema,
-      migrations: appStateMigrations,
-      defaults: defaultPersistedAppState,
-      partialize: partializeAppState,
-      merge: mergePersistedState,
-      store: port,
-      pruneForQuota: appStateQuotaPruneSteps(),
+    const persister = createStatePersister({
+      ...appStatePersistence(port, storage),
       onMergeConflict: (conflict) => this.#keepMergeConflict(conflict),
       crossTab: this.#options.crossTab ?? true,
       ...(this.#options.lifecycle !== undefined ? { lifecycle: this.#options.lifecycle } : {}),
@@ -212,14 +220,13 @@ export class PersistenceRuntime {
     }
 
     await persister.hydrate();
-    if (this.#deviceReady) await this.#startBackup();
   }
 
-  /** The device is known to the server: the backup can send and fetch. */
-  deviceReady(): void {
-    if (this.#deviceReady) return;
+  /** The device is known to the server: the backup can send and fetch. Resolves once it has started. */
+  async deviceReady(): Promise<void> {
     this.#deviceReady = true;
-    if (this.#persister?.getStatus().hasHydrated) void this.#startBackup();
+    await this.start();
+    await this.#startBackup();
   }
 
   #startBackup(): Promise<void> {

@@ -1,25 +1,10 @@
 import { ApiError, type RecordingApi } from "@tidemark/client";
 import type { Session, SessionStatus, TidemarkEvent } from "@tidemark/shared";
 import { describe, expect, it } from "vitest";
+import { session } from "./session-fixtures.ts";
 import { createTestStore, fakeApi as fakeRecordingApi } from "./test-store.ts";
 
 let nextEventId = 1;
-
-/** A session created `minute` minutes after noon; ids are fixed per minute so tests can refer to them. */
-function session(minute: number, overrides: Partial<Session> = {}): Session {
-  const at = new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString();
-  return {
-    id: `0190f5d2-8c4e-7a3b-9d2f-${String(minute).padStart(12, "0")}`,
-    kind: "recording",
-    title: `Session ${minute}`,
-    status: "active",
-    createdAt: at,
-    updatedAt: at,
-    lastHeartbeat: null,
-    completedAt: null,
-    ...overrides,
-  };
-}
 
 function later(base: Session, seconds: number, status: SessionStatus): Session {
   const updatedAt = new Date(Date.parse(base.updatedAt) + seconds * 1000).toISOString();
