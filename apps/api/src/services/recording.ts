@@ -59,9 +59,10 @@ export function toTrackSummary(row: TrackRow): TrackSummary {
 }
 
 /**
- * Tracks and chunks of recording sessions. A chunk is acknowledged only once its bytes are
- * fsynced and its row committed; replaying the same chunk is harmless, and a different payload
- * for a stored seq is refused, never overwritten.
+ * Tracks and chunks of recording sessions. A chunk is acknowledged only once its record (header
+ * and bytes) is fdatasynced in the track's log and its row committed — a commit that a power cut
+ * may undo, which startup recovery then redoes from the record; replaying the same chunk is
+ * harmless, and a different payload for a stored seq is refused, never overwritten.
  */
 export class RecordingService {
   /** Sessions whose files are being assembled: no chunk may land in them meanwhile. */
@@ -134,8 +135,8 @@ export class RecordingService {
     const appendedAt = this.clock.now().getTime();
     const { offset, recoverable } = await this.store.appendChunk({ sessionId, track, seq, sha256: digest, appendedAt }, pieces);
 
-    // The checks and the insert run together in one synchronous savepoint, so no finish can
-    // start between them; concurrent uploads share the commit (group commit). The chunk's record
+    // The checks and the insert run together, synchronously, inside the batch's transaction, so
+    // no finish can start between them; concurrent uploads share the commit (group commit). The chunk's record
     // in the log is durable and describes it, so the row's commit need not wait for an fsync:
     // should a crash lose the row, startup recovery re-creates it from the record.
     return this.commits.run(
