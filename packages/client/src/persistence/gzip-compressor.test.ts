@@ -39,6 +39,13 @@ async function roundTrip(compressor: GzipCompressor): Promise<{ compressed: numb
   return { compressed: compressed.byteLength, restored };
 }
 
+async function inProcessWorkerCompressor(): Promise<GzipCompressor> {
+  vi.stubGlobal("Worker", InProcessWorker);
+  const compressor = createWorkerGzipCompressor();
+  if (!compressor) throw new Error("expected a worker compressor");
+  return compressor;
+}
+
 describe("gzip compressors", () => {
   it("compresses and restores on this thread in slices", async () => {
     const { compressed, restored } = await roundTrip(createSlicedGzipCompressor());
@@ -75,6 +82,42 @@ describe("gzip compressors", () => {
       expect(restored).toBe(new TextDecoder().decode(text));
     } finally {
       InProcessWorker.crash = false;
+    }
+  });
+
+  it("gzips in parts, reusing the unchanged parts of the previous input under the same key", async () => {
+    const chapters = Array.from({ length: 8 }, (_, index) => `Chapter ${index}: ${"the keeper lit the lamp ".repeat(1_500 + index)}`);
+    const first = new TextEncoder().encode(chapters.join("\n"));
+    const edited = [...chapters];
+    edited[3] = `${edited[3]}!`;
+    const second = new TextEncoder().encode(edited.join("\n"));
+    const members = (frame: ArrayBuffer) => {
+      const view = new DataView(frame);
+      const count = view.getUint32(0, true);
+      let offset = 4 + 4 * count;
+      return Array.from({ length: count }, (_, index) => {
+        const length = view.getUint32(4 + 4 * index, true);
+        const member = new Uint8Array(frame, offset, length).join(",");
+        offset += length;
+        return member;
+      });
+    };
+
+    for (const compressor of [createSlicedGzipCompressor(), await inProcessWorkerCompressor()]) {
+      const one = await compressor.gzipParts(first.slice().buffer, "app");
+      const two = await compressor.gzipParts(second.slice().buffer, "app");
+      const three = await compressor.gzipParts(second.slice().buffer, "other");
+
+      const before = new Set(members(one));
+      const after = members(two);
+      expect(before.size).toBeGreaterThan(3);
+      // Only the part holding the change (and at most one the change shifted into) is compressed again.
+      expect(after.filter((member) => before.has(member)).length).toBeGreaterThanOrEqual(after.length - 2);
+      const decode = (bytes: ArrayBuffer) => new TextDecoder().decode(bytes);
+      expect(decode(await compressor.gunzipParts(two.slice(0)))).toBe(decode(second.buffer));
+      expect(decode(await compressor.gunzipParts(three.slice(0)))).toBe(decode(second.buffer));
+      await expect(compressor.gunzipParts(two.slice(0, two.byteLength - 3))).rejects.toThrow();
+      await expect(compressor.gunzipParts(new TextEncoder().encode("plain text").buffer)).rejects.toThrow();
     }
   });
 

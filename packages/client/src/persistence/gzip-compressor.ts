@@ -5,21 +5,142 @@
 export interface GzipCompressor {
   gzip(bytes: ArrayBuffer): Promise<ArrayBuffer>;
   gunzip(bytes: ArrayBuffer): Promise<ArrayBuffer>;
+  /**
+   * Gzips in independent parts of at most 64 KiB, framed as `[count][length × count][members…]`
+   * (unsigned 32-bit little-endian). Parts of the previous input under the same `reuseKey` whose
+   * bytes are unchanged (a common prefix or suffix) are reused as they are, so a save where one
+   * chapter of a long draft changed compresses that chapter's part alone.
+   */
+  gzipParts(bytes: ArrayBuffer, reuseKey: string): Promise<ArrayBuffer>;
+  /** Reads what `gzipParts` made; rejects a damaged frame or member. */
+  gunzipParts(bytes: ArrayBuffer): Promise<ArrayBuffer>;
 }
 
 /** Slice fed to a CompressionStream per task when no worker is available. */
 const SLICE_BYTES = 64 * 1024;
 
 /**
+ * The framing and part reuse behind `gzipParts`, given a way to gzip or gunzip one buffer. Kept
+ * free of anything outside itself: the worker runs its source text.
+ */
+function createPartsCodec(pipe: (format: "gzip" | "gunzip", bytes: Uint8Array) => Promise<ArrayBuffer>) {
+  const PART_BYTES = 64 * 1024;
+  const previous = new Map<string, { input: Uint8Array; parts: Array<{ start: number; end: number; packed: Uint8Array }> }>();
+  const chains = new Map<string, Promise<unknown>>();
+
+  function commonPrefix(a: Uint8Array, b: Uint8Array): number {
+    const limit = Math.min(a.length, b.length);
+    let index = 0;
+    if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+      const wordsA = new Uint32Array(a.buffer, a.byteOffset, limit >> 2);
+      const wordsB = new Uint32Array(b.buffer, b.byteOffset, limit >> 2);
+      while (index < wordsA.length && wordsA[index] === wordsB[index]) index += 1;
+      index <<= 2;
+    }
+    while (index < limit && a[index] === b[index]) index += 1;
+    return index;
+  }
+
+  function commonSuffix(a: Uint8Array, b: Uint8Array, limit: number): number {
+    let count = 0;
+    while (count < limit && a[a.length - 1 - count] === b[b.length - 1 - count]) count += 1;
+    return count;
+  }
+
+  async function encode(key: string, input: Uint8Array): Promise<ArrayBuffer> {
+    const before = previous.get(key);
+    const parts: Array<{ start: number; end: number; packed: Uint8Array }> = [];
+    const tail: Array<{ start: number; end: number; packed: Uint8Array }> = [];
+    let headEnd = 0;
+    if (before) {
+      const prefix = commonPrefix(before.input, input);
+      const suffix = commonSuffix(before.input, input, Math.min(before.input.length, input.length) - prefix);
+      const shift = input.length - before.input.length;
+      for (const part of before.parts) {
+        if (part.end <= prefix) {
+          parts.push(part);
+          headEnd = part.end;
+        } else if (part.start >= before.input.length - suffix) {
+          tail.push({ start: part.start + shift, end: part.end + shift, packed: part.packed });
+        }
+      }
+    }
+    const tailStart = tail.length > 0 ? (tail[0] as { start: number }).start : input.length;
+    for (let start = headEnd; start < tailStart; start += PART_BYTES) {
+      const end = Math.min(tailStart, start + PART_BYTES);
+      parts.push({ start, end, packed: new Uint8Array(await pipe("gzip", input.subarray(start, end))) });
+    }
+    for (const part of tail) parts.push(part);
+    previous.set(key, { input, parts });
+    let length = 4 + 4 * parts.length;
+    for (const part of parts) length += part.packed.byteLength;
+    const frame = new Uint8Array(length);
+    const view = new DataView(frame.buffer);
+    view.setUint32(0, parts.length, true);
+    let offset = 4 + 4 * parts.length;
+    parts.forEach((part, index) => {
+      view.setUint32(4 + 4 * index, part.packed.byteLength, true);
+      frame.set(part.packed, offset);
+      offset += part.packed.byteLength;
+    });
+    return frame.buffer;
+  }
+
+  async function decode(bytes: ArrayBuffer): Promise<ArrayBuffer> {
+    const view = new DataView(bytes);
+    const count = bytes.byteLength >= 4 ? view.getUint32(0, true) : -1;
+    if (count < 0 || 4 + 4 * count > bytes.byteLength) throw new Error("The compressed parts are not framed.");
+    let offset = 4 + 4 * count;
+    const outputs: Uint8Array[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const length = view.getUint32(4 + 4 * index, true);
+      if (offset + length > bytes.byteLength) throw new Error("A compressed part runs past the end.");
+      outputs.push(new Uint8Array(await pipe("gunzip", new Uint8Array(bytes, offset, length))));
+      offset += length;
+    }
+    if (offset !== bytes.byteLength) throw new Error("The compressed parts leave bytes over.");
+    let total = 0;
+    for (const output of outputs) total += output.byteLength;
+    const joined = new Uint8Array(total);
+    total = 0;
+    for (const output of outputs) {
+      joined.set(output, total);
+      total += output.byteLength;
+    }
+    return joined.buffer;
+  }
+
+  return {
+    /** Parts for one key are made one after another, each building on the one before. */
+    encode(key: string, input: Uint8Array): Promise<ArrayBuffer> {
+      const run = (chains.get(key) ?? Promise.resolve()).then(() => encode(key, input));
+      chains.set(key, run.catch(() => undefined));
+      return run;
+    },
+    decode,
+  };
+}
+
+/** One whole gzip or gunzip through the streams API; self-contained, for the worker's source too. */
+async function pipeWhole(format: "gzip" | "gunzip", bytes: Uint8Array): Promise<ArrayBuffer> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(format === "gzip" ? new CompressionStream("gzip") : new DecompressionStream("gzip"));
+  return new Response(stream).arrayBuffer();
+}
+
+/**
  * The worker's whole program, started from a blob URL so that no bundler has to know about it.
  * Buffers are transferred both ways, never copied.
  */
 const WORKER_SOURCE = `
+const pipeWhole = ${pipeWhole.toString()};
+const parts = (${createPartsCodec.toString()})(pipeWhole);
 onmessage = async (event) => {
-  const { id, format, bytes } = event.data;
+  const { id, format, bytes, key } = event.data;
   try {
-    const stream = new Blob([bytes]).stream().pipeThrough(format === "gzip" ? new CompressionStream("gzip") : new DecompressionStream("gzip"));
-    const result = await new Response(stream).arrayBuffer();
+    const result =
+      format === "gzip-parts" ? await parts.encode(key, new Uint8Array(bytes))
+      : format === "gunzip-parts" ? await parts.decode(bytes)
+      : await pipeWhole(format, new Uint8Array(bytes));
     postMessage({ id, bytes: result }, [result]);
   } catch (error) {
     postMessage({ id, error: String(error && error.message ? error.message : error) });
@@ -41,9 +162,14 @@ export function sharedGzipCompressor(): GzipCompressor {
 
 /** CompressionStream on the calling thread, fed `SLICE_BYTES` per task. */
 export function createSlicedGzipCompressor(): GzipCompressor {
+  const parts = createPartsCodec((format, bytes) =>
+    pipeInSlices(bytes, format === "gzip" ? new CompressionStream("gzip") : new DecompressionStream("gzip")),
+  );
   return {
-    gzip: (bytes) => pipeInSlices(bytes, new CompressionStream("gzip")),
-    gunzip: (bytes) => pipeInSlices(bytes, new DecompressionStream("gzip")),
+    gzip: (bytes) => pipeInSlices(new Uint8Array(bytes), new CompressionStream("gzip")),
+    gunzip: (bytes) => pipeInSlices(new Uint8Array(bytes), new DecompressionStream("gzip")),
+    gzipParts: (bytes, reuseKey) => parts.encode(reuseKey, new Uint8Array(bytes)),
+    gunzipParts: (bytes) => parts.decode(bytes),
   };
 }
 
@@ -77,27 +203,36 @@ export function createWorkerGzipCompressor(): GzipCompressor | null {
     waiting.clear();
   };
 
-  function run(format: "gzip" | "gunzip", bytes: ArrayBuffer): Promise<ArrayBuffer> {
-    if (broken) return fallback[format](bytes);
+  function run(format: "gzip" | "gunzip" | "gzip-parts" | "gunzip-parts", bytes: ArrayBuffer, key = ""): Promise<ArrayBuffer> {
+    if (broken) {
+      if (format === "gzip-parts") return fallback.gzipParts(bytes, key);
+      if (format === "gunzip-parts") return fallback.gunzipParts(bytes);
+      return fallback[format](bytes);
+    }
     const id = nextId++;
     return new Promise<ArrayBuffer>((resolve, reject) => {
       waiting.set(id, { resolve, reject });
       // Transferred, not copied: the caller hands the buffer over and keeps no use for it.
-      worker.postMessage({ id, format, bytes }, [bytes]);
+      worker.postMessage({ id, format, bytes, key }, [bytes]);
     });
   }
 
-  return { gzip: (bytes) => run("gzip", bytes), gunzip: (bytes) => run("gunzip", bytes) };
+  return {
+    gzip: (bytes) => run("gzip", bytes),
+    gunzip: (bytes) => run("gunzip", bytes),
+    gzipParts: (bytes, reuseKey) => run("gzip-parts", bytes, reuseKey),
+    gunzipParts: (bytes) => run("gunzip-parts", bytes),
+  };
 }
 
-async function pipeInSlices(bytes: ArrayBuffer, transform: CompressionStream | DecompressionStream): Promise<ArrayBuffer> {
+async function pipeInSlices(bytes: Uint8Array, transform: CompressionStream | DecompressionStream): Promise<ArrayBuffer> {
   const output = new Response(transform.readable).arrayBuffer();
   const writer = transform.writable.getWriter();
   // A failed write shows up in `output`; these rejections are handled there.
   writer.closed.catch(() => undefined);
   try {
     for (let offset = 0; offset < bytes.byteLength; offset += SLICE_BYTES) {
-      await writer.write(new Uint8Array(bytes, offset, Math.min(SLICE_BYTES, bytes.byteLength - offset)));
+      await writer.write(bytes.subarray(offset, Math.min(bytes.byteLength, offset + SLICE_BYTES)) as Uint8Array<ArrayBuffer>);
       if (offset + SLICE_BYTES < bytes.byteLength) await nextTask();
     }
     await writer.close();

@@ -80,7 +80,7 @@ describe.each(Object.keys(openers) as StorageKind[])("%s state storage", (kind) 
     const read = await storage.readRecord("app");
     await storage.removeRecord("app");
 
-    expect(written.encoding).toBe("gzip");
+    expect(written.encoding).toBe("gzip-parts");
     expect(read).toEqual(written);
     expect(await storage.readRecord("app")).toBeUndefined();
   });

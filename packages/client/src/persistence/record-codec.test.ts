@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeRecord, encodeRecord, serializeValue, type StoredRecord } from "./record-codec.ts";
+import { sha256Base64 } from "../digest.ts";
 
 const envelope = { key: "app", schemaVersion: 2, savedAt: 1_000, writerId: "tab-a" };
 
@@ -25,10 +26,18 @@ describe("record codec", () => {
     const record = await encode(value, 32 * 1024);
     const decoded = await decodeRecord(record);
 
-    expect(record.encoding).toBe("gzip");
+    expect(record.encoding).toBe("gzip-parts");
     expect(Object.prototype.toString.call(record.payload)).toBe("[object ArrayBuffer]");
     expect(record.payload.byteLength).toBeLessThan(serializeValue(value).byteLength / 10);
     expect(decoded.ok && decoded.value).toEqual(value);
+  });
+
+  it("still reads a record gzipped whole, as older code wrote it", async () => {
+    const value = { chapters: ["Call me Ishmael. ".repeat(4_000)] };
+    const payload = await new Response(new Blob([serializeValue(value)]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+    const record = { ...envelope, encoding: "gzip" as const, payload, checksum: await sha256Base64(payload) };
+
+    expect(await decodeRecord(record)).toMatchObject({ ok: true, value });
   });
 
   it("reports a payload changed after writing as a checksum failure and names the schema version it claimed", async () => {

@@ -1,11 +1,12 @@
 import { sha256Base64 } from "../digest.ts";
 import { sharedGzipCompressor, type GzipCompressor } from "./gzip-compressor.ts";
 
-export type RecordEncoding = "json" | "gzip";
+/** `gzip`: one gzip member (older writes); `gzip-parts`: framed gzip parts (see `GzipCompressor.gzipParts`). */
+export type RecordEncoding = "json" | "gzip" | "gzip-parts";
 
 /**
  * A persisted value as it sits in storage. The payload is the UTF-8 JSON of the value, gzipped
- * when large; the checksum covers the payload bytes exactly as stored, so damage anywhere in
+ * in parts when large (unchanged parts are reused from the previous write of the same key); the checksum covers the payload bytes exactly as stored, so damage anywhere in
  * them (a torn write, a bit flip, a hand-edited profile) is found before the value is trusted.
  */
 export interface StoredRecord {
@@ -52,13 +53,13 @@ export async function encodeRecord(
   compressor: GzipCompressor = sharedGzipCompressor(),
 ): Promise<StoredRecord> {
   const compress = json.byteLength > input.compressAboveBytes;
-  const payload = compress ? await compressor.gzip(json) : json;
+  const payload = compress ? await compressor.gzipParts(json, input.key) : json;
   return {
     key: input.key,
     schemaVersion: input.schemaVersion,
     savedAt: input.savedAt,
     writerId: input.writerId,
-    encoding: compress ? "gzip" : "json",
+    encoding: compress ? "gzip-parts" : "json",
     payload,
     checksum: await sha256Base64(payload),
   };
@@ -80,7 +81,12 @@ export async function decodeRecord(raw: unknown, compressor: GzipCompressor = sh
   let json: ArrayBuffer;
   try {
     // A copy goes to the compressor: the record itself may still be moved aside whole.
-    json = record.encoding === "gzip" ? await compressor.gunzip(record.payload.slice(0)) : record.payload;
+    json =
+      record.encoding === "gzip"
+        ? await compressor.gunzip(record.payload.slice(0))
+        : record.encoding === "gzip-parts"
+          ? await compressor.gunzipParts(record.payload.slice(0))
+          : record.payload;
   } catch (error) {
     return failed("decode", `The compressed payload could not be read: ${describe(error)}`);
   }
@@ -102,7 +108,7 @@ export function readEnvelope(raw: unknown): StoredRecord | string {
   if (typeof record.savedAt !== "number" || typeof record.writerId !== "string") {
     return "The record does not say when or by whom it was written.";
   }
-  if (record.encoding !== "json" && record.encoding !== "gzip") return "The record names an unknown encoding.";
+  if (record.encoding !== "json" && record.encoding !== "gzip" && record.encoding !== "gzip-parts") return "The record names an unknown encoding.";
   if (!isArrayBuffer(record.payload)) return "The record's payload is not binary.";
   if (typeof record.checksum !== "string") return "The record has no checksum.";
   return record as StoredRecord;

@@ -208,7 +208,7 @@ describe("createStatePersister: writing", () => {
     const reloaded = createTestAppStore();
     await appPersister((await openTestStateStorage(indexedDB)).storage, reloaded).hydrate();
 
-    expect(writes[0]?.encoding).toBe("gzip");
+    expect(writes[0]?.encoding).toBe("gzip-parts");
     expect(reloaded.getState().draft.chapters).toEqual(chapters);
   });
 });
