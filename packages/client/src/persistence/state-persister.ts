@@ -108,6 +108,12 @@ export interface StatePersisterOptions<S, P> {
   /** Where `pagehide` and `visibilitychange` arrive (the window). Default: `window` when there is one. */
   lifecycle?: EventTarget | null;
   pruneForQuota?: readonly QuotaPruneStep<P>[];
+  /**
+   * Where a change still unsaved when the page is hidden or closed is also written synchronously
+   * (the asynchronous write may not finish before the page is gone). Default: the browser's
+   * localStorage; `null`: none. The copy is adopted by the next load when newer than the stored value.
+   */
+  emergencyStorage?: KeyValueStore | null;
   /** A zustand `persist` store written by older code: read once when nothing else is stored, then removed. */
   legacy?: { storage: KeyValueStore | null; key: string } | null;
   now?: () => number;
@@ -196,6 +202,11 @@ class Persister<S, P> implements StatePersister<P> {
   #readFailed = false;
   /** The stored value came from the legacy store, which goes once the value is written here. */
   #legacyPending = false;
+  /** A write has begun and not yet committed: its change is not safe yet either. */
+  #writing = false;
+  readonly #emergency: KeyValueStore | null;
+  /** When this tab last wrote an emergency copy, or loaded one not yet written through; removed once a later write commits. */
+  #emergencyAt: number | null = null;
   /** Store updates made by the persister itself, which are not changes to write back. */
   #applying = 0;
   #timer: TimerHandle | null = null;
@@ -240,11 +251,12 @@ class Persister<S, P> implements StatePersister<P> {
       if (crossTab === true) this.#cleanups.push(() => channel.close());
     }
 
+    this.#emergency = options.emergencyStorage === undefined ? browserLocalStorage() : options.emergencyStorage;
     const lifecycle = options.lifecycle === undefined ? defaultLifecycleTarget() : options.lifecycle;
     if (lifecycle) {
-      const onPageHide = () => void this.flush();
+      const onPageHide = () => this.#flushOnHide();
       const onVisibilityChange = (event: Event) => {
-        if (isHidden(event, lifecycle)) void this.flush();
+        if (isHidden(event, lifecycle)) this.#flushOnHide();
       };
       lifecycle.addEventListener("pagehide", onPageHide);
       lifecycle.addEventListener("visibilitychange", onVisibilityChange);
@@ -287,6 +299,7 @@ class Persister<S, P> implements StatePersister<P> {
         this.#setStatus({ phase: "error", error: `The saved data could not be deleted: ${describe(error)}` });
         throw error;
       }
+      this.#removeEmergencyCopy();
       this.#baseline = this.exportState();
       this.#readFailed = false;
       this.#setStatus({ phase: "idle", lastSavedAt: null, persistedVersion: null, corruption: null, quota: null, error: null });
@@ -390,7 +403,23 @@ class Persister<S, P> implements StatePersister<P> {
     if (this.#dirty) this.#schedule();
   }
 
+  /** The stored value, or this tab's emergency copy of a newer one written while the page went away. */
   async #read(): Promise<Loaded<P>> {
+    const loaded = await this.#readStored();
+    if (loaded.kind === "unreadable" || loaded.kind === "outdated") return loaded;
+    const emergency = await this.#readEmergencyCopy();
+    if (!emergency) return loaded;
+    const storedAt = loaded.kind === "value" ? loaded.savedAt : null;
+    if (storedAt !== null && storedAt >= emergency.savedAt) {
+      // The normal write got there after all.
+      this.#removeEmergencyCopy();
+      return loaded;
+    }
+    this.#emergencyAt = emergency.savedAt;
+    return { kind: "value", value: emergency.value, storedVersion: emergency.schemaVersion, savedAt: emergency.savedAt, needsWrite: true };
+  }
+
+  async #readStored(): Promise<Loaded<P>> {
     const { key, version } = this.#options;
     let raw: unknown;
     try {
@@ -548,6 +577,7 @@ class Persister<S, P> implements StatePersister<P> {
   async #write(): Promise<void> {
     if (!this.#dirty || !this.#canWrite()) return;
     this.#dirty = false;
+    this.#writing = true;
     let value = this.exportState();
     this.#setStatus({ phase: "saving" });
     try {
@@ -555,6 +585,7 @@ class Persister<S, P> implements StatePersister<P> {
       const record = await this.#encode(value, savedAt);
       value = await this.#writeWithinQuota(record, value);
       this.#baseline = value;
+      if (this.#emergencyAt !== null && savedAt >= this.#emergencyAt) this.#removeEmergencyCopy();
       this.#setStatus({ phase: "saved", lastSavedAt: savedAt, persistedVersion: this.#options.version, error: null });
       this.#post({ type: "saved", key: this.#options.key, writerId: this.#writerId, schemaVersion: this.#options.version, savedAt });
       if (this.#legacyPending) this.#removeLegacy();
@@ -565,7 +596,94 @@ class Persister<S, P> implements StatePersister<P> {
       this.#setStatus({ phase: "error", error: full ? error.message : `Saving on this device failed: ${describe(error)}` });
       // A passing failure (a busy disk, a worker that stopped) is tried again without waiting for another change.
       if (!full) this.#scheduleRetry();
+    } finally {
+      this.#writing = false;
     }
+  }
+
+  // ---- emergency copy ------------------------------------------------------------------------
+
+  /**
+   * The page is hidden or going away: an unsaved change is written at once, synchronously, as an
+   * emergency copy (the page may be gone before the asynchronous write commits), and flushed as usual.
+   */
+  #flushOnHide(): void {
+    if ((this.#dirty || this.#writing) && this.#canWrite()) this.#writeEmergencyCopy();
+    void this.flush();
+  }
+
+  #writeEmergencyCopy(): void {
+    const storage = this.#emergency;
+    if (!storage) return;
+    const savedAt = this.#now();
+    try {
+      const json = JSON.stringify(this.exportState());
+      const copy: EmergencyCopy = {
+        key: this.#options.key,
+        schemaVersion: this.#options.version,
+        savedAt,
+        writerId: this.#writerId,
+        checksum: fnv1a32(json),
+        json,
+      };
+      storage.setItem(this.#emergencyKey(), JSON.stringify(copy));
+      this.#emergencyAt = savedAt;
+    } catch {
+      // Too large for what is left of the quota (or storage refused): the asynchronous write is all there is.
+    }
+  }
+
+  /**
+   * A valid emergency copy, or `null`. A damaged one (checksum, decode, schema, failed migration)
+   * is moved aside with the quarantined records and never used; one written by newer code is left alone.
+   */
+  async #readEmergencyCopy(): Promise<{ value: P; schemaVersion: number; savedAt: number } | null> {
+    const storage = this.#emergency;
+    if (!storage) return null;
+    let text: string | null;
+    try {
+      text = storage.getItem(this.#emergencyKey());
+    } catch {
+      return null;
+    }
+    if (text === null) return null;
+    const copy = readEmergencyCopy(text, this.#options.key);
+    if (typeof copy !== "string" && copy.schemaVersion > this.#options.version) return null;
+    const result =
+      typeof copy === "string"
+        ? ({ kind: "failed", reason: "decode", detail: copy } as const)
+        : fnv1a32(copy.json) !== copy.checksum
+          ? ({ kind: "failed", reason: "checksum", detail: "The emergency copy does not match its checksum." } as const)
+          : this.#upgrade(parseJson(copy.json), copy.schemaVersion);
+    if (result.kind === "failed" || typeof copy === "string") {
+      try {
+        await this.#storage.addQuarantined({
+          key: this.#emergencyKey(),
+          reason: result.kind === "failed" ? result.reason : "decode",
+          detail: result.kind === "failed" ? result.detail : "",
+          quarantinedAt: this.#now(),
+          record: text,
+        });
+      } catch {
+        // Not kept then; it is still never used.
+      }
+      this.#removeEmergencyCopy();
+      return null;
+    }
+    return { value: result.value, schemaVersion: copy.schemaVersion, savedAt: copy.savedAt };
+  }
+
+  #removeEmergencyCopy(): void {
+    this.#emergencyAt = null;
+    try {
+      this.#emergency?.removeItem(this.#emergencyKey());
+    } catch {
+      // Ignored at the next load once an equal or newer value is stored.
+    }
+  }
+
+  #emergencyKey(): string {
+    return `${EMERGENCY_KEY_PREFIX}${this.#options.key}`;
   }
 
   #scheduleRetry(): void {
@@ -707,6 +825,64 @@ class Persister<S, P> implements StatePersister<P> {
 
   #setStatus(patch: Partial<PersistenceStatus>): void {
     this.#status.update(patch);
+  }
+}
+
+/** Prefix of the localStorage key of a persister's emergency copy. */
+export const EMERGENCY_KEY_PREFIX = "tidemark-emergency:";
+
+/** What `pagehide` writes synchronously: the value's JSON, checked by a 32-bit FNV-1a of that text. */
+interface EmergencyCopy {
+  key: string;
+  schemaVersion: number;
+  savedAt: number;
+  writerId: string;
+  /** FNV-1a (32-bit, over UTF-16 code units) of `json`, as 8 hex digits. */
+  checksum: string;
+  json: string;
+}
+
+/** The emergency copy in `text`, or a sentence saying why it is not one. */
+function readEmergencyCopy(text: string, key: string): EmergencyCopy | string {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return "The emergency copy is not valid JSON.";
+  }
+  if (typeof raw !== "object" || raw === null) return "The emergency copy is not a record.";
+  const copy = raw as Partial<Record<keyof EmergencyCopy, unknown>>;
+  if (copy.key !== key) return "The emergency copy belongs to another key.";
+  if (!Number.isInteger(copy.schemaVersion) || (copy.schemaVersion as number) < 0) return "The emergency copy has no valid schema version.";
+  if (typeof copy.savedAt !== "number" || typeof copy.writerId !== "string") return "The emergency copy does not say when or by whom it was written.";
+  if (typeof copy.checksum !== "string" || typeof copy.json !== "string") return "The emergency copy has no checksum or no value.";
+  return copy as EmergencyCopy;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** 32-bit FNV-1a over the string's UTF-16 code units, as 8 hex digits: fast and synchronous. */
+export function fnv1a32(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
+
+function browserLocalStorage(): KeyValueStore | null {
+  try {
+    return (globalThis as { localStorage?: KeyValueStore }).localStorage ?? null;
+  } catch {
+    // Access itself throws where storage is blocked.
+    return null;
   }
 }
 
