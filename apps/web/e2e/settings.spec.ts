@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
-import { savingStatus, waitForSavedState } from "./support/saved-state.ts";
+import { waitForSavedState } from "./support/saved-state.ts";
 
 // Settings: recovery prompts can be turned off, everything saved can go to a file and come back
 // from one, and all of a user's data can be deleted.
@@ -22,10 +22,9 @@ test("with recovery prompts off the banner stays away, and the details dialog li
   const banner = page.getByTestId("recovery-banner");
   await expect(banner.getByTestId("recovery-item")).toHaveCount(1, { timeout: 10_000 });
 
-  const changedAt = Date.now();
+  // Reloaded at once: a change not yet saved when the page goes is kept all the same.
   await page.getByTestId("settings-recovery-prompts").uncheck();
   await expect(banner).toHaveCount(0);
-  await expect.poll(async () => (await savingStatus(page)).lastSavedAt ?? 0).toBeGreaterThanOrEqual(changedAt);
   await page.reload();
   await waitForSavedState(page);
   await expect(page.getByTestId("recovery-button")).toHaveText("Recovery (1)", { timeout: 10_000 });
@@ -37,13 +36,11 @@ test("with recovery prompts off the banner stays away, and the details dialog li
   const item = dialog.getByTestId("recovery-item");
   await expect(item).toContainText("Interrupted interview");
   await expect(item.getByTestId("recovery-server")).toContainText(/nothing yet|0:00/);
-  const dismissedAt = Date.now();
   await item.getByTestId("recovery-dismiss").click();
   await expect(dialog.getByTestId("recovery-modal-empty")).toBeVisible();
   await expect(dialog.getByTestId("recovery-dismissed-item")).toContainText("Interrupted interview");
 
-  // Dismissals are saved: after a reload nothing is offered until the user asks again.
-  await expect.poll(async () => (await savingStatus(page)).lastSavedAt ?? 0).toBeGreaterThanOrEqual(dismissedAt);
+  // Dismissals are saved: after a reload (at once) nothing is offered until the user asks again.
   await page.reload();
   await waitForSavedState(page);
   await expect(page.getByTestId("recovery-button")).toHaveCount(0);
