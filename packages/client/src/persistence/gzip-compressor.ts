@@ -28,21 +28,22 @@ function createPartsCodec(pipe: (format: "gzip" | "gunzip", bytes: Uint8Array) =
   const previous = new Map<string, { input: Uint8Array; parts: Array<{ start: number; end: number; packed: Uint8Array }> }>();
   const chains = new Map<string, Promise<unknown>>();
 
+  // Four bytes per step (a whole draft is compared on every save), then byte by byte.
   function commonPrefix(a: Uint8Array, b: Uint8Array): number {
     const limit = Math.min(a.length, b.length);
+    const viewA = new DataView(a.buffer, a.byteOffset, a.byteLength);
+    const viewB = new DataView(b.buffer, b.byteOffset, b.byteLength);
     let index = 0;
-    if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
-      const wordsA = new Uint32Array(a.buffer, a.byteOffset, limit >> 2);
-      const wordsB = new Uint32Array(b.buffer, b.byteOffset, limit >> 2);
-      while (index < wordsA.length && wordsA[index] === wordsB[index]) index += 1;
-      index <<= 2;
-    }
+    while (index + 4 <= limit && viewA.getUint32(index) === viewB.getUint32(index)) index += 4;
     while (index < limit && a[index] === b[index]) index += 1;
     return index;
   }
 
   function commonSuffix(a: Uint8Array, b: Uint8Array, limit: number): number {
+    const viewA = new DataView(a.buffer, a.byteOffset, a.byteLength);
+    const viewB = new DataView(b.buffer, b.byteOffset, b.byteLength);
     let count = 0;
+    while (count + 4 <= limit && viewA.getUint32(a.length - count - 4) === viewB.getUint32(b.length - count - 4)) count += 4;
     while (count < limit && a[a.length - 1 - count] === b[b.length - 1 - count]) count += 1;
     return count;
   }
