@@ -52,6 +52,17 @@ function dieBeforeWrites(storage: StateStorage): () => void {
   };
 }
 
+/** A change, then `pagehide`, then the page dies: its writes never commit. */
+async function changeThenDie(page: Awaited<ReturnType<typeof openPage>>, storage: StateStorage, rate: number): Promise<void> {
+  page.store.setState(withRate(page.store.getState(), rate));
+  const revive = dieBeforeWrites(storage);
+  page.document.dispatchEvent(new Event("pagehide"));
+  await vi.advanceTimersByTimeAsync(50);
+  await settleIo();
+  page.persister.dispose();
+  revive();
+}
+
 describe("createStatePersister: emergency copy on pagehide", () => {
   it("keeps a change made just before the page died: the next page loads it and writes it through", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
@@ -59,13 +70,7 @@ describe("createStatePersister: emergency copy on pagehide", () => {
     const localStorage = new LimitedKeyValueStore();
     const first = await openPage(storage, localStorage);
 
-    first.store.setState(withRate(first.store.getState(), 1.7));
-    const revive = dieBeforeWrites(storage);
-    first.document.dispatchEvent(new Event("pagehide"));
-    await vi.advanceTimersByTimeAsync(50);
-    await settleIo();
-    first.persister.dispose();
-    revive();
+    await changeThenDie(first, storage, 1.7);
 
     expect(await storage.readRecord(APP_KEY)).toBeUndefined();
     expect(localStorage.getItem(EMERGENCY_KEY)).not.toBeNull();
@@ -106,11 +111,7 @@ describe("createStatePersister: emergency copy on pagehide", () => {
     const { storage } = await openTestStateStorage();
     const localStorage = new LimitedKeyValueStore();
     const first = await openPage(storage, localStorage);
-    first.store.setState(withRate(first.store.getState(), 1.2));
-    const revive = dieBeforeWrites(storage);
-    first.document.dispatchEvent(new Event("pagehide"));
-    first.persister.dispose();
-    revive();
+    await changeThenDie(first, storage, 1.2);
     const copy = JSON.parse(localStorage.getItem(EMERGENCY_KEY) ?? "{}") as { savedAt: number };
     const stored = partializeApp(first.store.getState());
     await storeRecord(storage, { ...stored, parameters: { ...stored.parameters, rate: 0.9 } }, 2, copy.savedAt + 1);
@@ -128,11 +129,7 @@ describe("createStatePersister: emergency copy on pagehide", () => {
     const first = await openPage(storage, localStorage);
     first.store.setState(withRate(first.store.getState(), 1.1));
     await first.persister.flush();
-    first.store.setState(withRate(first.store.getState(), 1.9));
-    const revive = dieBeforeWrites(storage);
-    first.document.dispatchEvent(new Event("pagehide"));
-    first.persister.dispose();
-    revive();
+    await changeThenDie(first, storage, 1.9);
     const copy = JSON.parse(localStorage.getItem(EMERGENCY_KEY) ?? "{}") as { json: string };
     localStorage.setItem(EMERGENCY_KEY, JSON.stringify({ ...copy, json: copy.json.replace("1.9", "9.1") }));
 
