@@ -275,6 +275,72 @@ describe("ChunkJournal recovery summary", () => {
     expect(await journal.recoverableSessions()).toEqual([]);
   });
 
+  it("answers detection on a reload with one plain read, before the journal's own open", async () => {
+    const indexedDB = new IDBFactory();
+    const { journal: recording } = openJournal(indexedDB);
+    await recordingSession(recording, SESSION);
+    await recording.append(SESSION, 0, pcm(48_000));
+    recording.close();
+
+    const opens: Array<number | undefined> = [];
+    const open = indexedDB.open.bind(indexedDB);
+    vi.spyOn(indexedDB, "open").mockImplementation((name: string, version?: number) => {
+      opens.push(version);
+      return open(name, version);
+    });
+    const { journal } = openJournal(indexedDB);
+
+    expect((await journal.recoverableSessions()).map((session) => session.sessionId)).toEqual([SESSION]);
+    expect(opens).toEqual([undefined]);
+    // The journal still opens and works as usual afterwards.
+    expect((await journal.append(SESSION, 0, pcm(10))).seq).toBe(1);
+  });
+
+  it("answers detection on a device that never recorded without creating the journal's database", async () => {
+    const indexedDB = new IDBFactory();
+    const { journal } = openJournal(indexedDB);
+
+    expect(await journal.recoverableSessions()).toEqual([]);
+    expect(await indexedDB.databases()).toEqual([]);
+  });
+
+  it("reads a summary stored as an object by the previous journal version, before and after its upgrade", async () => {
+    const indexedDB = new IDBFactory();
+    const old = new Dexie("journal-under-test", { indexedDB });
+    old.version(2).stores({ sessions: "sessionId", chunks: "[sessionId+track+seq], [pending+sessionId+track+seq]", audio: "[sessionId+track+seq]", recovery: "" });
+    const track = { track: 0, label: "Mic", sampleRate: 8_000, channels: 1, nextSeq: 1, localChunks: 1, localBytes: 16_000, uploadedChunks: 0, uploadedBytes: 0, serverCommittedThrough: -1 };
+    await old.table("sessions").add({ sessionId: SESSION, kind: "recording", title: "Older", state: "recording", tracks: [track], createdAt: 7, updatedAt: 7 });
+    await old.table("recovery").put({ [SESSION]: [7, "Older", 1, 1, 1] }, "summary");
+    old.close();
+    const expected = [{ sessionId: SESSION, title: "Older", createdAt: 7, chunks: 1, pendingChunks: 1, seconds: 1 }];
+
+    const { journal: reloaded } = openJournal(indexedDB);
+    expect(await reloaded.recoverableSessions()).toEqual(expected);
+    // Opening it upgrades the summary; every later read and write goes on from there.
+    await reloaded.append(SESSION, 0, pcm(8_000));
+    expect(await reloaded.recoverableSessions()).toEqual([{ ...expected[0], chunks: 2, pendingChunks: 2, seconds: 2 }]);
+    reloaded.close();
+    const { journal: again } = openJournal(indexedDB);
+    expect(await again.recoverableSessions()).toEqual([{ ...expected[0], chunks: 2, pendingChunks: 2, seconds: 2 }]);
+  });
+
+  it("rebuilds a damaged summary from the session records instead of losing the recoverable sessions", async () => {
+    const indexedDB = new IDBFactory();
+    const { journal: recording } = openJournal(indexedDB);
+    await recordingSession(recording, SESSION);
+    await recording.append(SESSION, 0, pcm(48_000));
+    recording.close();
+    const raw = new Dexie("journal-under-test", { indexedDB });
+    await raw.open();
+    await raw.table("recovery").put("{not json", "summary");
+    raw.close();
+
+    const { journal } = openJournal(indexedDB);
+    expect((await journal.recoverableSessions()).map((session) => [session.sessionId, session.chunks])).toEqual([[SESSION, 1]]);
+    await journal.append(SESSION, 0, pcm(10));
+    expect((await journal.recoverableSessions()).map((session) => [session.sessionId, session.chunks])).toEqual([[SESSION, 2]]);
+  });
+
   it("summarizes the sessions of a journal written before the summary existed", async () => {
     const indexedDB = new IDBFactory();
     const old = new Dexie("journal-under-test", { indexedDB });

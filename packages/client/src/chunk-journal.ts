@@ -1,6 +1,7 @@
 import { CHUNK_MAX_BYTES, type TrackNumber } from "@tidemark/shared";
 import Dexie, { type Table } from "dexie";
 import { sha256Base64 } from "./digest.ts";
+import { readRecordDirect } from "./direct-record-read.ts";
 
 export type { TrackNumber };
 
@@ -104,6 +105,28 @@ type RecoveryEntry = [createdAt: number, title: string, chunks: number, pendingC
  */
 type RecoverySummary = Record<string, RecoveryEntry>;
 
+/**
+ * The summary as stored: its JSON text, because IndexedDB hands one string back several times
+ * faster than a thousand small arrays (journals of version 2 stored the object itself).
+ */
+type StoredRecoverySummary = string | RecoverySummary;
+
+/** The stored summary, `{}` when none was written yet, `undefined` when it is damaged (rebuild it). */
+function readStoredSummary(stored: unknown): RecoverySummary | undefined {
+  if (stored === undefined) return {};
+  let summary: unknown = stored;
+  if (typeof stored === "string") {
+    try {
+      summary = JSON.parse(stored);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof summary !== "object" || summary === null || Array.isArray(summary)) return undefined;
+  for (const entry of Object.values(summary)) if (!Array.isArray(entry) || entry.length !== 5) return undefined;
+  return summary as RecoverySummary;
+}
+
 const RECOVERY_SUMMARY_KEY = "summary";
 
 /** Bytes per sample of the journal's 16-bit PCM. */
@@ -141,7 +164,7 @@ class JournalDatabase extends Dexie {
   declare sessions: Table<JournalSession, string>;
   declare chunks: Table<ChunkRow, ChunkKey>;
   declare audio: Table<AudioRow, ChunkKey>;
-  declare recovery: Table<RecoverySummary, string>;
+  declare recovery: Table<StoredRecoverySummary, string>;
 
   constructor(name: string, options: ChunkJournalOptions) {
     super(name, {
@@ -162,8 +185,12 @@ class JournalDatabase extends Dexie {
       .stores({ recovery: "" })
       .upgrade(async (transaction) => {
         const sessions = await transaction.table<JournalSession, string>("sessions").toArray();
-        await transaction.table<RecoverySummary, string>("recovery").put(summaryOf(sessions), RECOVERY_SUMMARY_KEY);
+        await transaction.table<StoredRecoverySummary, string>("recovery").put(summaryOf(sessions), RECOVERY_SUMMARY_KEY);
       });
+    this.version(3).upgrade(async (transaction) => {
+      const sessions = await transaction.table<JournalSession, string>("sessions").toArray();
+      await transaction.table<StoredRecoverySummary, string>("recovery").put(JSON.stringify(summaryOf(sessions)), RECOVERY_SUMMARY_KEY);
+    });
   }
 }
 
@@ -178,10 +205,14 @@ class JournalDatabase extends Dexie {
 export class ChunkJournal {
   readonly #db: JournalDatabase;
   readonly #now: () => number;
+  readonly #name: string;
+  readonly #indexedDB: IDBFactory | undefined;
 
   constructor(options: ChunkJournalOptions = {}) {
-    this.#db = new JournalDatabase(options.name ?? DEFAULT_JOURNAL_NAME, options);
+    this.#name = options.name ?? DEFAULT_JOURNAL_NAME;
+    this.#db = new JournalDatabase(this.#name, options);
     this.#now = options.now ?? Date.now;
+    this.#indexedDB = options.indexedDB ?? globalThis.indexedDB;
   }
 
   /** Records a new session; a session already in the journal is left as it is. */
@@ -390,7 +421,7 @@ export class ChunkJournal {
 
   /** Sessions interrupted with audio on this device, newest first, from the recovery summary alone. */
   async recoverableSessions(): Promise<RecoverableJournalSession[]> {
-    const summary = (await this.#db.recovery.get(RECOVERY_SUMMARY_KEY)) ?? {};
+    const summary = await this.#readRecoverySummary();
     return Object.entries(summary)
       .map(([sessionId, [createdAt, title, chunks, pendingChunks, seconds]]) => ({ sessionId, title, createdAt, chunks, pendingChunks, seconds }))
       .sort((a, b) => b.createdAt - a.createdAt);
@@ -424,13 +455,40 @@ export class ChunkJournal {
   }
 
   async #updateRecoverySummary(sessionId: string, session: JournalSession | undefined): Promise<void> {
-    const summary = (await this.#db.recovery.get(RECOVERY_SUMMARY_KEY)) ?? {};
+    const summary = readStoredSummary(await this.#db.recovery.get(RECOVERY_SUMMARY_KEY)) ?? summaryOf(await this.#db.sessions.toArray());
     const entry = session && recoveryEntry(session);
     const current = summary[sessionId];
     if (entry === undefined ? current === undefined : current !== undefined && entry.every((value, index) => value === current[index])) return;
     if (entry) summary[sessionId] = entry;
     else delete summary[sessionId];
-    await this.#db.recovery.put(summary, RECOVERY_SUMMARY_KEY);
+    await this.#db.recovery.put(JSON.stringify(summary), RECOVERY_SUMMARY_KEY);
+  }
+
+  /**
+   * On page load the journal is not open yet, and detection is the first thing it is asked: the
+   * summary is read with one plain IndexedDB read instead of waiting for Dexie's open. A journal
+   * whose database predates the summary (or any surprise) goes through Dexie, which upgrades it.
+   */
+  async #readRecoverySummary(): Promise<RecoverySummary> {
+    if (!this.#db.isOpen() && this.#indexedDB) {
+      try {
+        const read = await readRecordDirect<unknown>(this.#indexedDB, this.#name, "recovery", RECOVERY_SUMMARY_KEY);
+        if (read.found === "no-database") return {};
+        const summary = read.found === "value" ? readStoredSummary(read.value) : undefined;
+        if (summary) return summary;
+      } catch {
+        // Dexie's open below reports what is wrong, or repairs it.
+      }
+    }
+    const db = this.#db;
+    const summary = readStoredSummary(await db.recovery.get(RECOVERY_SUMMARY_KEY));
+    if (summary) return summary;
+    // A damaged summary is rebuilt from the session records it summarizes.
+    return db.transaction("rw", [db.sessions, db.recovery], async () => {
+      const rebuilt = summaryOf(await db.sessions.toArray());
+      await db.recovery.put(JSON.stringify(rebuilt), RECOVERY_SUMMARY_KEY);
+      return rebuilt;
+    });
   }
 
   async #requireSession(sessionId: string): Promise<JournalSession> {
