@@ -1,9 +1,19 @@
 import { expect, test } from "@playwright/test";
 import { serverAndCrashableBrowserPerTest } from "./support/crashable-browser.ts";
-import { CHUNK_SECONDS, finalWavs, positions, startRecording, stopRecording, waitForLocalSeconds } from "./support/studio.ts";
+import {
+  expectEveryRecordedChunkInFile,
+  expectFileIsAcknowledgedChunks,
+  finalTracks,
+  readJournalAtFinish,
+  sessionDetail,
+  sessionIds,
+  watchAcknowledgedChunks,
+} from "./support/final-recording.ts";
+import { CHUNK_SECONDS, positions, startRecording, stopRecording, waitForLocalSeconds } from "./support/studio.ts";
 
 // Each scenario runs the built app on its own server and its own Chromium profile, and judges
-// the result by the finalized WAV files on the server's disk.
+// the result by the finalized WAV files on the server's disk: their headers, and their audio
+// against what the device recorded and the server acknowledged.
 test.describe.configure({ mode: "serial", timeout: 180_000 });
 
 const running = serverAndCrashableBrowserPerTest({ SESSION_TIMEOUT_MS: "5000", SWEEP_INTERVAL_MS: "500" });
@@ -15,14 +25,14 @@ test("records two tracks and finalizes one valid WAV per track with the recorded
   const page = await browser.newPage();
   await page.goto(server.url);
   const sessionId = await startRecording(page, { title: "Two tracks", tracks: 2 });
+  const finishSeen = await readJournalAtFinish(page, sessionId);
   await waitForLocalSeconds(page, 8);
   await stopRecording(page, 2);
   const recorded = (await positions(page)).localSeconds;
 
-  const wavs = finalWavs(server, sessionId, 2);
-  for (const wav of wavs) {
-    expect(wav).toMatchObject({ channels: 1, bitsPerSample: 16 });
-    expect(wav.sampleRate).toBeGreaterThanOrEqual(8_000);
+  const tracks = await finalTracks(page, server, sessionId, 2);
+  expectEveryRecordedChunkInFile(tracks, finishSeen());
+  for (const { wav } of tracks) {
     expect(Math.abs(wav.seconds - recorded)).toBeLessThanOrEqual(CHUNK_SECONDS);
     expect(wav.seconds).toBeGreaterThanOrEqual(8 - CHUNK_SECONDS);
   }
@@ -48,13 +58,19 @@ test("after a browser crash the recovery notice offers to resume the same sessio
   await item.getByTestId("recovery-resume").click();
   await expect(page.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
   expect((await positions(page)).sessionId).toBe(sessionId);
+  const finishSeen = await readJournalAtFinish(page, sessionId);
 
   const resumedAt = (await positions(page)).localSeconds;
   await waitForLocalSeconds(page, resumedAt + 4);
   await stopRecording(page, 2);
   const total = (await positions(page)).localSeconds;
 
-  for (const wav of finalWavs(server, sessionId, 2)) {
+  // One session throughout: the resume made no new one, and what came after the crash continued
+  // the seqs from before it, none missing and none twice.
+  expect(await sessionIds(page, server)).toEqual([sessionId]);
+  const tracks = await finalTracks(page, server, sessionId, 2);
+  expectEveryRecordedChunkInFile(tracks, finishSeen());
+  for (const { wav } of tracks) {
     // Everything committed before the crash, plus everything after the resume, minus at most one chunk.
     expect(wav.seconds).toBeGreaterThanOrEqual(beforeCrash + 4 - CHUNK_SECONDS);
     expect(Math.abs(wav.seconds - total)).toBeLessThanOrEqual(CHUNK_SECONDS);
@@ -66,8 +82,10 @@ test("going offline for ten seconds loses nothing and needs no user action", asy
   const browser = running.browser();
   const context = await browser.launch();
   const page = await browser.newPage();
+  const acknowledged = watchAcknowledgedChunks(page);
   await page.goto(server.url);
   const sessionId = await startRecording(page, { title: "Offline", tracks: 1 });
+  const finishSeen = await readJournalAtFinish(page, sessionId);
   await waitForLocalSeconds(page, 3);
 
   await context.setOffline(true);
@@ -85,10 +103,12 @@ test("going offline for ten seconds loses nothing and needs no user action", asy
     return now.localSeconds - now.serverSeconds;
   }, { timeout: 30_000 }).toBeLessThanOrEqual(CHUNK_SECONDS);
   await stopRecording(page, 1);
-  const total = (await positions(page)).localSeconds;
-  const [wav] = finalWavs(server, sessionId, 1);
-  expect(Math.abs(wav!.seconds - total)).toBeLessThanOrEqual(CHUNK_SECONDS);
-  expect(wav!.seconds).toBeGreaterThanOrEqual(13 - CHUNK_SECONDS);
+  const [track] = await finalTracks(page, server, sessionId, 1);
+  // Nothing lost, exactly: every chunk recorded, before, during and after the outage, is in the
+  // file, byte for byte as acknowledged.
+  expectEveryRecordedChunkInFile([track!], finishSeen());
+  expectFileIsAcknowledgedChunks(track!, await acknowledged.soFar());
+  expect(track!.wav.seconds).toBeGreaterThanOrEqual(13 - CHUNK_SECONDS);
 });
 
 test("a server crash during uploads keeps every acknowledged chunk and the client catches up by itself", async () => {
@@ -96,13 +116,18 @@ test("a server crash during uploads keeps every acknowledged chunk and the clien
   const browser = running.browser();
   await browser.launch();
   const page = await browser.newPage();
+  const acknowledged = watchAcknowledgedChunks(page);
   await page.goto(server.url);
   const sessionId = await startRecording(page, { title: "Server crash", tracks: 2 });
+  const finishSeen = await readJournalAtFinish(page, sessionId);
   await waitForLocalSeconds(page, 4);
   await expect.poll(async () => (await positions(page)).serverSeconds, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
 
+  // What the server had promised before it dies: its stored positions, and the acknowledgements
+  // the page had received by then.
+  const heldBeforeKill = (await sessionDetail(page, server, sessionId)).tracks;
+  const acknowledgedBeforeKill = acknowledged.soFar();
   await server.kill();
-  const acknowledged = (await positions(page)).serverSeconds;
   await page.waitForTimeout(4_000);
   await server.start();
 
@@ -111,10 +136,22 @@ test("a server crash during uploads keeps every acknowledged chunk and the clien
     return now.localSeconds - now.serverSeconds;
   }, { timeout: 40_000 }).toBeLessThanOrEqual(CHUNK_SECONDS);
   await stopRecording(page, 2);
-  const total = (await positions(page)).localSeconds;
-  for (const wav of finalWavs(server, sessionId, 2)) {
-    expect(wav.seconds).toBeGreaterThanOrEqual(acknowledged);
-    expect(Math.abs(wav.seconds - total)).toBeLessThanOrEqual(CHUNK_SECONDS);
+  const tracks = await finalTracks(page, server, sessionId, 2);
+  expectEveryRecordedChunkInFile(tracks, finishSeen());
+  const beforeKill = await acknowledgedBeforeKill;
+  const everyAcknowledgement = await acknowledged.soFar();
+  for (const final of tracks) {
+    const { track, committedThrough, chunkCount } = final.summary;
+    const held = heldBeforeKill.find((summary) => summary.track === track);
+    // Everything the server held or acknowledged before the kill is within the final gap-free run
+    // of seqs, and so in the file, at its place, with the bytes acknowledged.
+    expect(held?.committedThrough, `track ${track} held before the kill`).toBeGreaterThanOrEqual(0);
+    expect(committedThrough).toBeGreaterThanOrEqual(held!.committedThrough);
+    expect(chunkCount).toBeGreaterThanOrEqual(held!.chunkCount);
+    const acknowledgedHere = beforeKill.filter((ack) => ack.track === track);
+    expect(acknowledgedHere.length, `track ${track} chunks acknowledged before the kill`).toBeGreaterThan(0);
+    for (const { seq } of acknowledgedHere) expect(seq).toBeLessThanOrEqual(committedThrough);
+    expectFileIsAcknowledgedChunks(final, everyAcknowledgement);
   }
 });
 

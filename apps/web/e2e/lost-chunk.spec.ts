@@ -1,7 +1,9 @@
 import { expect, test } from "@playwright/test";
 import { ApiServer } from "./support/api-server.ts";
 import { CrashableBrowser } from "./support/crashable-browser.ts";
-import { CHUNK_SECONDS, finalWavs, positions, startRecording, waitForLocalSeconds } from "./support/studio.ts";
+import { finalTracks } from "./support/final-recording.ts";
+import { loseLocalChunk } from "./support/journal.ts";
+import { CHUNK_SECONDS, positions, startRecording, waitForLocalSeconds } from "./support/studio.ts";
 
 // A chunk that neither the server nor this device holds any more cannot be repaired: finishing
 // must name what is missing and wait for the user to accept the loss.
@@ -19,28 +21,6 @@ test.afterEach(async () => {
   await browser.close();
   await server.stop();
 });
-
-/** Deletes one chunk (metadata and audio) from the page's local journal, as damaged storage would. */
-async function loseLocalChunk(page: import("@playwright/test").Page, sessionId: string, seq: number): Promise<void> {
-  await page.evaluate(
-    async ({ sessionId, seq }) => {
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const request = indexedDB.open("tidemark-journal");
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      await new Promise<void>((resolve, reject) => {
-        const tx = db.transaction(["chunks", "audio"], "readwrite");
-        tx.objectStore("chunks").delete([sessionId, 0, seq]);
-        tx.objectStore("audio").delete([sessionId, 0, seq]);
-        tx.oncomplete = () => resolve();
-        tx.onerror = () => reject(tx.error);
-      });
-      db.close();
-    },
-    { sessionId, seq },
-  );
-}
 
 test("a chunk lost on both sides is named, and the file is finished without it only after the user accepts", async () => {
   const context = await browser.launch();
@@ -71,8 +51,8 @@ test("a chunk lost on both sides is named, and the file is finished without it o
   await dialog.getByTestId("gaps-accept").click();
   await expect(page.getByTestId("final-file")).toHaveCount(1, { timeout: 60_000 });
   const recorded = (await positions(page)).localSeconds;
-  const [wav] = finalWavs(server, sessionId, 1);
-  expect(wav).toMatchObject({ channels: 1, bitsPerSample: 16 });
+  const [track] = await finalTracks(page, server, sessionId, 1);
   // Everything recorded except exactly the lost chunk.
-  expect(Math.abs(wav!.seconds - (recorded - CHUNK_SECONDS))).toBeLessThan(0.5);
+  expect(track!.summary.chunkCount).toBe(track!.summary.highestSeq);
+  expect(Math.abs(track!.wav.seconds - (recorded - CHUNK_SECONDS))).toBeLessThan(0.5);
 });

@@ -1,6 +1,4 @@
 import { expect, type Page } from "@playwright/test";
-import type { ApiServer } from "./api-server.ts";
-import { readWav, type WavSummary } from "./wav.ts";
 
 /** What the recorder shows, as exposed read-only on `window.__tidemark`. */
 export interface RecorderPositions {
@@ -32,11 +30,6 @@ export async function waitForLocalSeconds(page: Page, seconds: number): Promise<
 export async function stopRecording(page: Page, tracks: number): Promise<void> {
   await page.getByTestId("record-stop").click();
   await expect(page.getByTestId("final-file")).toHaveCount(tracks, { timeout: 60_000 });
-}
-
-/** The finalized WAV of every track, read from the server's data directory. */
-export function finalWavs(server: ApiServer, sessionId: string, tracks: number): WavSummary[] {
-  return Array.from({ length: tracks }, (_, track) => readWav(server.wavPath(sessionId, track)));
 }
 
 /** One chunk is one second of audio. */
