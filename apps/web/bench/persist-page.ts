@@ -3,7 +3,8 @@
  * real Chromium. `?phase=` picks what it does; the answer lands on `window.__benchResult`.
  *
  * - `seed`: fills the chunk journal with interrupted sessions and their chunks.
- * - `save`: saves of the app state with a long draft, through the app's own persistence.
+ * - `save`: saves of the app state with a long draft, through the app's own persistence, each
+ *   between two `performance.mark`s.
  */
 import { ChunkJournal, createStatePersister, openStateStorage } from "@tidemark/client";
 import type { Chapter } from "@tidemark/shared";
@@ -11,7 +12,7 @@ import { partializeAppState } from "../src/persistence/app-state-mapping.ts";
 import { APP_STATE_KEY, appStatePersistence } from "../src/persistence/persistence-runtime.ts";
 import { createTestStore } from "../src/store/test-store.ts";
 
-import { JOURNAL_NAME, report, type Result } from "./bench-page-support.ts";
+import { JOURNAL_NAME, report, SAVE_MARK, type Result } from "./bench-page-support.ts";
 
 const STATE_NAME = "bench-state";
 
@@ -51,40 +52,6 @@ function prose(characters: number, seed: number): string {
   return text.slice(0, characters);
 }
 
-/**
- * Main-thread time of `task`, async parts included: a message loop runs beside it, and every gap
- * between two of its turns longer than an idle turn is time something else held the thread.
- * Answers the total and the longest such slice (what a keystroke could have waited for).
- */
-async function mainThreadTime(task: () => Promise<void>): Promise<{ total: number; longest: number }> {
-  const channel = new MessageChannel();
-  let last = performance.now();
-  let total = 0;
-  let longest = 0;
-  let running = true;
-  const count = (now: number) => {
-    const gap = now - last;
-    if (gap > IDLE_TURN_MS) {
-      total += gap;
-      longest = Math.max(longest, gap);
-    }
-    last = now;
-  };
-  channel.port1.onmessage = () => {
-    count(performance.now());
-    if (running) channel.port2.postMessage(0);
-  };
-  channel.port2.postMessage(0);
-  await task();
-  running = false;
-  count(performance.now());
-  channel.port1.close();
-  return { total, longest };
-}
-
-/** A loop turn with nothing else to do takes a few microseconds; longer gaps are other work. */
-const IDLE_TURN_MS = 0.1;
-
 async function save(): Promise<Result> {
   const chapters = Number(params.get("chapters"));
   const characters = Number(params.get("characters"));
@@ -104,31 +71,24 @@ async function save(): Promise<Result> {
   store.setState({ draft: { ...store.getState().draft, chapters: book, title: "A long book" } });
   await persister.flush();
 
-  const perSave: number[] = [];
-  const longestSlice: number[] = [];
-  let payloadBytes = 0;
   for (let i = 0; i < saves; i++) {
     const chapter = store.getState().draft.chapters[i % chapters]!;
-    const busy = await mainThreadTime(async () => {
-      // One keystroke in one chapter, then the save it causes.
-      store.getState().editChapterText(chapter.id, `${chapter.text}${i % 10}`);
-      await persister.flush();
-    });
-    perSave.push(busy.total);
-    longestSlice.push(busy.longest);
+    // One keystroke in one chapter, then the save it causes, up to the committed write; the
+    // driver reads from a trace what the main thread did between the two marks.
+    performance.mark(`${SAVE_MARK}${i}:start`);
+    store.getState().editChapterText(chapter.id, `${chapter.text}${i % 10}`);
+    await persister.flush();
+    performance.mark(`${SAVE_MARK}${i}:end`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const record = (await storage.readRecord(APP_STATE_KEY)) as { payload: ArrayBuffer; encoding: string } | undefined;
-  payloadBytes = record?.payload.byteLength ?? 0;
   const status = persister.getStatus();
   persister.dispose();
   storage.close();
   return {
     ok: true,
-    perSave,
-    longestSlice,
     textBytes: new TextEncoder().encode(JSON.stringify(partializeAppState(store.getState()))).byteLength,
-    storedBytes: payloadBytes,
+    storedBytes: record?.payload.byteLength ?? 0,
     encoding: record?.encoding ?? "none",
     phase: status.phase,
     error: status.error,

@@ -1,6 +1,7 @@
 import { resolveObjectURL } from "node:buffer";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSlicedGzipCompressor, createWorkerGzipCompressor, type GzipCompressor } from "./gzip-compressor.ts";
+import { JsonBytesEncoder } from "./json-bytes-encoder.ts";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -118,6 +119,36 @@ describe("gzip compressors", () => {
       expect(decode(await compressor.gunzipParts(three.slice(0)))).toBe(decode(second.buffer));
       await expect(compressor.gunzipParts(two.slice(0, two.byteLength - 3))).rejects.toThrow();
       await expect(compressor.gunzipParts(new TextEncoder().encode("plain text").buffer)).rejects.toThrow();
+    }
+  });
+
+  it("gzips the bytes of an encoder's changes, rebuilt from the base the worker holds or sent whole when it holds another", async () => {
+    const decode = (bytes: ArrayBuffer) => new TextDecoder().decode(bytes);
+    for (const compressor of [createSlicedGzipCompressor(), await inProcessWorkerCompressor()]) {
+      const encoder = new JsonBytesEncoder();
+      const other = new JsonBytesEncoder();
+      let state = { chapters: Array.from({ length: 12 }, (_, index) => ({ id: index, text: "the keeper lit the lamp ".repeat(700 + index) })) };
+      const edit = (index: number) => {
+        const chapters = [...state.chapters];
+        chapters[index] = { ...chapters[index]!, text: `${chapters[index]!.text} and waited` };
+        state = { chapters };
+      };
+
+      const first = await compressor.gzipPartsChange(encoder.encodeChange(state), "draft");
+      expect(decode(await compressor.gunzipParts(first))).toBe(JSON.stringify(state));
+      edit(4);
+      const second = await compressor.gzipPartsChange(encoder.encodeChange(state), "draft");
+      expect(decode(await compressor.gunzipParts(second))).toBe(JSON.stringify(state));
+      // Another encoder's output under the same key comes between: the next change of the first
+      // cannot build on what the compressor holds now, and must still come out right.
+      const interloper = { chapters: state.chapters.map((chapter) => ({ ...chapter, text: chapter.text.toUpperCase() })) };
+      expect(decode(await compressor.gunzipParts(await compressor.gzipPartsChange(other.encodeChange(interloper), "draft")))).toBe(JSON.stringify(interloper));
+      edit(9);
+      const third = await compressor.gzipPartsChange(encoder.encodeChange(state), "draft");
+      expect(decode(await compressor.gunzipParts(third))).toBe(JSON.stringify(state));
+      edit(0);
+      const fourth = await compressor.gzipPartsChange(encoder.encodeChange(state), "draft");
+      expect(decode(await compressor.gunzipParts(fourth))).toBe(JSON.stringify(state));
     }
   });
 

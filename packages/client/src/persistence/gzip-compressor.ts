@@ -12,9 +12,37 @@ export interface GzipCompressor {
    * chapter of a long draft changed compresses that chapter's part alone.
    */
   gzipParts(bytes: ArrayBuffer, reuseKey: string): Promise<ArrayBuffer>;
+  /**
+   * `gzipParts` of the bytes a `JsonBytesChange` describes. A compressor that still holds the
+   * change's base rebuilds them from it (the page then copies only the changed bytes), any other
+   * builds them whole.
+   */
+  gzipPartsChange(change: JsonBytesChange, reuseKey: string): Promise<ArrayBuffer>;
   /** Reads what `gzipParts` made; rejects a damaged frame or member. */
   gunzipParts(bytes: ArrayBuffer): Promise<ArrayBuffer>;
 }
+
+/** A change as the worker receives it: `whole` stays behind. */
+type ChangeMessage = Omit<JsonBytesChange, "whole">;
+
+/**
+ * The bytes a change describes, from the bytes of its base; `null` when `previous` is not its base.
+ * Self-contained: the worker runs its source text.
+ */
+function rebuildFromChange(previous: { serial: number; bytes: Uint8Array } | undefined, change: ChangeMessage): Uint8Array | null {
+  const middle = new Uint8Array(change.middle);
+  if (change.base === 0) return change.keepStart === 0 && change.keepEnd === 0 && middle.byteLength === change.length ? middle : null;
+  if (!previous || previous.serial !== change.base) return null;
+  const base = previous.bytes;
+  if (change.keepStart + change.keepEnd > base.byteLength || change.keepStart + middle.byteLength + change.keepEnd !== change.length) return null;
+  const bytes = new Uint8Array(change.length);
+  bytes.set(base.subarray(0, change.keepStart), 0);
+  bytes.set(middle, change.keepStart);
+  bytes.set(base.subarray(base.byteLength - change.keepEnd), change.length - change.keepEnd);
+  return bytes;
+}
+
+import type { JsonBytesChange } from "./json-bytes-encoder.ts";
 
 /** Slice fed to a CompressionStream per task when no worker is available. */
 const SLICE_BYTES = 64 * 1024;
@@ -135,13 +163,30 @@ async function pipeWhole(format: "gzip" | "gunzip", bytes: Uint8Array): Promise<
 const WORKER_SOURCE = `
 const pipeWhole = ${pipeWhole.toString()};
 const parts = (${createPartsCodec.toString()})(pipeWhole);
+const rebuildFromChange = ${rebuildFromChange.toString()};
+// The input last compressed per key, with the serial of the encoding it came from: the base
+// the next change is rebuilt from. Set when a message arrives, so changes apply in order.
+const latest = new Map();
 onmessage = async (event) => {
-  const { id, format, bytes, key } = event.data;
+  const { id, format, bytes, key, serial, change } = event.data;
   try {
-    const result =
-      format === "gzip-parts" ? await parts.encode(key, new Uint8Array(bytes))
-      : format === "gunzip-parts" ? await parts.decode(bytes)
-      : await pipeWhole(format, new Uint8Array(bytes));
+    let result;
+    if (format === "gzip-parts-change") {
+      const input = rebuildFromChange(latest.get(key), change);
+      if (!input) {
+        postMessage({ id, stale: true });
+        return;
+      }
+      latest.set(key, { serial: change.serial, bytes: input });
+      result = await parts.encode(key, input);
+    } else if (format === "gzip-parts") {
+      const input = new Uint8Array(bytes);
+      if (serial) latest.set(key, { serial, bytes: input });
+      else latest.delete(key);
+      result = await parts.encode(key, input);
+    } else {
+      result = format === "gunzip-parts" ? await parts.decode(bytes) : await pipeWhole(format, new Uint8Array(bytes));
+    }
     postMessage({ id, bytes: result }, [result]);
   } catch (error) {
     postMessage({ id, error: String(error && error.message ? error.message : error) });
@@ -170,6 +215,8 @@ export function createSlicedGzipCompressor(): GzipCompressor {
     gzip: (bytes) => pipeInSlices(new Uint8Array(bytes), new CompressionStream("gzip")),
     gunzip: (bytes) => pipeInSlices(new Uint8Array(bytes), new DecompressionStream("gzip")),
     gzipParts: (bytes, reuseKey) => parts.encode(reuseKey, new Uint8Array(bytes)),
+    // On this thread the whole bytes are at hand anyway.
+    gzipPartsChange: (change, reuseKey) => parts.encode(reuseKey, new Uint8Array(change.whole())),
     gunzipParts: (bytes) => parts.decode(bytes),
   };
 }
@@ -187,14 +234,15 @@ export function createWorkerGzipCompressor(): GzipCompressor | null {
     return null;
   }
   const fallback = createSlicedGzipCompressor();
-  const waiting = new Map<number, { resolve: (bytes: ArrayBuffer) => void; reject: (error: Error) => void }>();
+  const waiting = new Map<number, { resolve: (bytes: ArrayBuffer | typeof STALE) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let broken = false;
-  worker.onmessage = (event: MessageEvent<{ id: number; bytes?: ArrayBuffer; error?: string }>) => {
-    const { id, bytes, error } = event.data;
+  worker.onmessage = (event: MessageEvent<{ id: number; bytes?: ArrayBuffer; stale?: true; error?: string }>) => {
+    const { id, bytes, stale, error } = event.data;
     const request = waiting.get(id);
     waiting.delete(id);
     if (bytes) request?.resolve(bytes);
+    else if (stale) request?.resolve(STALE);
     else request?.reject(new Error(error ?? "Compression failed."));
   };
   worker.onerror = () => {
@@ -204,27 +252,48 @@ export function createWorkerGzipCompressor(): GzipCompressor | null {
     waiting.clear();
   };
 
-  function run(format: "gzip" | "gunzip" | "gzip-parts" | "gunzip-parts", bytes: ArrayBuffer, key = ""): Promise<ArrayBuffer> {
+  function post(message: Record<string, unknown>, transfer: ArrayBuffer): Promise<ArrayBuffer | typeof STALE> {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      // Transferred, not copied: the caller hands the buffer over and keeps no use for it.
+      worker.postMessage({ ...message, id }, [transfer]);
+    });
+  }
+
+  async function run(format: "gzip" | "gunzip" | "gzip-parts" | "gunzip-parts", bytes: ArrayBuffer, key = "", serial = 0): Promise<ArrayBuffer> {
     if (broken) {
       if (format === "gzip-parts") return fallback.gzipParts(bytes, key);
       if (format === "gunzip-parts") return fallback.gunzipParts(bytes);
       return fallback[format](bytes);
     }
-    const id = nextId++;
-    return new Promise<ArrayBuffer>((resolve, reject) => {
-      waiting.set(id, { resolve, reject });
-      // Transferred, not copied: the caller hands the buffer over and keeps no use for it.
-      worker.postMessage({ id, format, bytes, key }, [bytes]);
-    });
+    const result = await post({ format, bytes, key, serial }, bytes);
+    if (result === STALE) throw new Error("The compression worker answered out of turn.");
+    return result;
+  }
+
+  async function gzipPartsChange(change: JsonBytesChange, key: string): Promise<ArrayBuffer> {
+    if (!broken) {
+      const { whole: _whole, ...message } = change;
+      const result = await post({ format: "gzip-parts-change", key, change: message }, change.middle);
+      if (result !== STALE) return result;
+    }
+    // The worker does not hold the base (the first save, another encoder's save came between):
+    // the whole bytes go over once, and the next change builds on them.
+    return run("gzip-parts", change.whole(), key, change.serial);
   }
 
   return {
     gzip: (bytes) => run("gzip", bytes),
     gunzip: (bytes) => run("gunzip", bytes),
     gzipParts: (bytes, reuseKey) => run("gzip-parts", bytes, reuseKey),
+    gzipPartsChange,
     gunzipParts: (bytes) => run("gunzip-parts", bytes),
   };
 }
+
+/** The worker's answer to a change whose base it does not hold. */
+const STALE = Symbol("stale");
 
 async function pipeInSlices(bytes: Uint8Array, transform: CompressionStream | DecompressionStream): Promise<ArrayBuffer> {
   const output = new Response(transform.readable).arrayBuffer();

@@ -77,4 +77,48 @@ describe("JsonBytesEncoder", () => {
     expect(json(encoder.encode(value))).toBe(JSON.stringify(value));
     expect(json(encoder.encode({ ...value }))).toBe(JSON.stringify(value));
   });
+
+  it("describes each output as a change of the previous one: the unchanged start and end are counted, only the bytes between are copied", () => {
+    const encoder = new JsonBytesEncoder();
+    const chapters = Array.from({ length: 50 }, (_, index) => ({ id: `c${index}`, text: `${"lamp ".repeat(400)}${index}` }));
+    let state = { title: "Book", chapters };
+    const first = encoder.encodeChange(state);
+    expect(first).toMatchObject({ base: 0, keepStart: 0, keepEnd: 0, length: first.middle.byteLength });
+    expect(json(first.middle)).toBe(JSON.stringify(state));
+
+    let previousBytes = new Uint8Array(first.whole());
+    let previousSerial = first.serial;
+    for (const edit of [7, 0, 49, 49]) {
+      const edited = [...state.chapters];
+      edited[edit] = { ...edited[edit]!, text: `${edited[edit]!.text}!` };
+      state = { ...state, chapters: edited };
+      const change = encoder.encodeChange(state);
+
+      expect(change.base).toBe(previousSerial);
+      expect(change.serial).toBeGreaterThan(previousSerial);
+      // One chapter of fifty: its text and little else sits between the kept bytes.
+      expect(change.middle.byteLength).toBeLessThan(2_100);
+      const rebuilt = new Uint8Array(change.length);
+      rebuilt.set(previousBytes.subarray(0, change.keepStart), 0);
+      rebuilt.set(new Uint8Array(change.middle), change.keepStart);
+      rebuilt.set(previousBytes.subarray(previousBytes.byteLength - change.keepEnd), change.length - change.keepEnd);
+      expect(new TextDecoder().decode(rebuilt)).toBe(JSON.stringify(state));
+      expect(json(change.whole())).toBe(JSON.stringify(state));
+      previousBytes = rebuilt;
+      previousSerial = change.serial;
+    }
+  });
+
+  it("starts over without a base after a reset, and numbers outputs of different encoders apart", () => {
+    const one = new JsonBytesEncoder();
+    const two = new JsonBytesEncoder();
+    const a = one.encodeChange({ n: 1 });
+    const b = two.encodeChange({ n: 1 });
+    one.reset();
+    const c = one.encodeChange({ n: 1 });
+
+    expect(new Set([a.serial, b.serial, c.serial]).size).toBe(3);
+    expect([a.base, b.base, c.base]).toEqual([0, 0, 0]);
+    expect(json(c.middle)).toBe('{"n":1}');
+  });
 });

@@ -19,6 +19,31 @@ interface EncodedNode {
 }
 
 /**
+ * The JSON bytes of one encoding, described as a change of the same encoder's previous output, so
+ * a consumer that holds the previous bytes (the compression worker) can rebuild them without the
+ * page copying a whole long draft on every save.
+ */
+export interface JsonBytesChange {
+  /** This output's number, unique in the page. */
+  serial: number;
+  /** The output it changes (`0`: none, `middle` holds every byte). */
+  base: number;
+  /** Bytes in all. */
+  length: number;
+  /** Bytes equal to the base's first bytes. */
+  keepStart: number;
+  /** Bytes equal to the base's last bytes. */
+  keepEnd: number;
+  /** The bytes between those, in a buffer of their own (it may be transferred). */
+  middle: ArrayBuffer;
+  /** Every byte, in a new buffer, for a consumer that does not hold the base. */
+  whole(): ArrayBuffer;
+}
+
+/** Serials of every encoder in the page: a consumer keyed by anything else cannot mistake one encoder's base for another's. */
+let lastSerial = 0;
+
+/**
  * Produces exactly the UTF-8 bytes of `JSON.stringify(value)`, re-encoding only what changed
  * since the previous call. A save of a draft with a hundred long chapters, where one chapter
  * changed, then stringifies and encodes that chapter alone: the others' bytes are reused.
@@ -32,7 +57,57 @@ export class JsonBytesEncoder {
   /** Objects being encoded, to refuse cycles as `JSON.stringify` does. */
   readonly #open = new Set<object>();
 
+  /** The previous output's segments and serial, which `encodeChange` describes the next one against. */
+  #previous: { serial: number; segments: Uint8Array[] } | null = null;
+
   encode(value: unknown): ArrayBuffer {
+    return concatenate(this.#segments(value), 0, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * The bytes of `value` as a change of this encoder's previous output. Unchanged members are
+   * mostly the very same segment objects as last time (a new parent re-encodes its short members
+   * into equal bytes), so the common start and end are found by comparing segments position by
+   * position, by identity or else by their bytes, and only the bytes between are copied.
+   */
+  encodeChange(value: unknown): JsonBytesChange {
+    const segments = this.#segments(value);
+    const previous = this.#previous;
+    const before = previous?.segments ?? [];
+    let first = 0;
+    let keepStart = 0;
+    while (first < segments.length && first < before.length && sameBytes(segments[first] as Uint8Array, before[first] as Uint8Array)) {
+      keepStart += (segments[first] as Uint8Array).byteLength;
+      first += 1;
+    }
+    let end = segments.length;
+    let keepEnd = 0;
+    while (end > first && before.length - (segments.length - end) > first && sameBytes(segments[end - 1] as Uint8Array, before[before.length - (segments.length - end) - 1] as Uint8Array)) {
+      keepEnd += (segments[end - 1] as Uint8Array).byteLength;
+      end -= 1;
+    }
+    let length = keepStart + keepEnd;
+    for (let index = first; index < end; index += 1) length += (segments[index] as Uint8Array).byteLength;
+    const serial = ++lastSerial;
+    this.#previous = { serial, segments };
+    return {
+      serial,
+      base: previous?.serial ?? 0,
+      length,
+      keepStart,
+      keepEnd,
+      middle: concatenate(segments, first, end),
+      whole: () => concatenate(segments, 0, segments.length),
+    };
+  }
+
+  /** Forgets every reused part (memory is released with the objects anyway; this is for tests). */
+  reset(): void {
+    this.#cache = new WeakMap();
+    this.#previous = null;
+  }
+
+  #segments(value: unknown): Uint8Array[] {
     const segments: Uint8Array[] = [];
     if (isContainer(value)) {
       try {
@@ -45,20 +120,7 @@ export class JsonBytesEncoder {
       if (text === undefined) throw new TypeError("Only JSON values can be encoded.");
       segments.push(utf8.encode(text));
     }
-    let length = 0;
-    for (const segment of segments) length += segment.byteLength;
-    const bytes = new Uint8Array(length);
-    let offset = 0;
-    for (const segment of segments) {
-      bytes.set(segment, offset);
-      offset += segment.byteLength;
-    }
-    return bytes.buffer;
-  }
-
-  /** Forgets every reused part (memory is released with the objects anyway; this is for tests). */
-  reset(): void {
-    this.#cache = new WeakMap();
+    return segments;
   }
 
   #writeContainer(node: object, out: Uint8Array[]): void {
@@ -119,4 +181,26 @@ function encodeMember(key: string | null, value: unknown): Uint8Array | null {
   if (key === null) return text === undefined ? NULL : utf8.encode(text);
   if (text === undefined) return null;
   return utf8.encode(`${JSON.stringify(key)}:${text}`);
+}
+
+/** Segments `from` up to (not including) `to`, joined in a new buffer. */
+function concatenate(segments: Uint8Array[], from: number, to: number): ArrayBuffer {
+  const last = Math.min(to, segments.length);
+  let length = 0;
+  for (let index = from; index < last; index += 1) length += (segments[index] as Uint8Array).byteLength;
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (let index = from; index < last; index += 1) {
+    const segment = segments[index] as Uint8Array;
+    bytes.set(segment, offset);
+    offset += segment.byteLength;
+  }
+  return bytes.buffer;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.byteLength !== b.byteLength) return false;
+  for (let index = 0; index < a.byteLength; index += 1) if (a[index] !== b[index]) return false;
+  return true;
 }

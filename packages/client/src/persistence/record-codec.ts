@@ -1,5 +1,6 @@
 import { sha256Base64 } from "../digest.ts";
 import { sharedGzipCompressor, type GzipCompressor } from "./gzip-compressor.ts";
+import type { JsonBytesChange } from "./json-bytes-encoder.ts";
 
 /** `gzip`: one gzip member (older writes); `gzip-parts`: framed gzip parts (see `GzipCompressor.gzipParts`). */
 export type RecordEncoding = "json" | "gzip" | "gzip-parts";
@@ -46,14 +47,22 @@ export function serializeValue(value: unknown): ArrayBuffer {
     : bytes.slice().buffer;
 }
 
-/** Builds the record for the JSON bytes of a value; `json` is handed over (it may be transferred to a worker). */
+/**
+ * Builds the record for the JSON bytes of a value, given whole or as a change of the encoder's
+ * previous output; `json` is handed over (its buffers may be transferred to a worker).
+ */
 export async function encodeRecord(
-  json: ArrayBuffer,
+  json: ArrayBuffer | JsonBytesChange,
   input: EncodeRecordInput,
   compressor: GzipCompressor = sharedGzipCompressor(),
 ): Promise<StoredRecord> {
-  const compress = json.byteLength > input.compressAboveBytes;
-  const payload = compress ? await compressor.gzipParts(json, input.key) : json;
+  const whole = isArrayBuffer(json);
+  const compress = (whole ? json.byteLength : json.length) > input.compressAboveBytes;
+  const payload = compress
+    ? await (whole ? compressor.gzipParts(json, input.key) : compressor.gzipPartsChange(json, input.key))
+    : whole
+      ? json
+      : json.whole();
   return {
     key: input.key,
     schemaVersion: input.schemaVersion,
