@@ -317,6 +317,22 @@ describe("recording routes", () => {
       expect(existsSync(path.join(data.dir, "sessions", sessionId, "track-0.chunks"))).toBe(false);
     });
 
+    it("removes at restart a chunk log that a crash right after the completion left behind, keeping the WAV", async () => {
+      const body = pcmChunk(SAMPLES, 0);
+      await putChunk(app, alice, sessionId, 0, 0, body);
+      const log = path.join(data.dir, "sessions", sessionId, "track-0.chunks");
+      const leftover = readFileSync(log);
+      expect((await finish()).statusCode).toBe(200);
+      // As if the server died between the completion's commit and the log's removal.
+      writeFileSync(log, leftover);
+
+      await app.close();
+      await startApp();
+      expect(existsSync(log)).toBe(false);
+      const wav = readFileSync(path.join(data.dir, "sessions", sessionId, "track-0.wav"));
+      expect(wav.subarray(WAV_HEADER_BYTES).equals(body)).toBe(true);
+    });
+
     it("refuses with 409 and the missing seqs while a track has gaps, then finishes once they arrive", async () => {
       await putChunk(app, alice, sessionId, 0, 0, pcmChunk(SAMPLES, 0));
       await putChunk(app, alice, sessionId, 0, 2, pcmChunk(SAMPLES, 2));

@@ -76,7 +76,7 @@ const recordingRoutes: FastifyPluginAsyncZod = async (fastify) => {
   // Before the server takes requests: rows of chunks whose records outlived their commit in a crash.
   fastify.addHook("onReady", async () => {
     const recovered = await fastify.recording.recoverChunkLogs();
-    if (recovered.chunks > 0 || recovered.truncatedBytes > 0 || recovered.unreadable > 0) {
+    if (recovered.chunks > 0 || recovered.truncatedBytes > 0 || recovered.unreadable > 0 || recovered.removed > 0) {
       fastify.log.warn({ recovered }, "chunk logs recovered after an unclean stop");
     }
   });

@@ -33,6 +33,8 @@ export interface ChunkLogRecoveryReport {
   truncatedBytes: number;
   /** Records that could not be read and that no row needs. */
   unreadable: number;
+  /** Logs of completed sessions (whose WAVs are recorded) removed. */
+  removed: number;
 }
 
 /** Parses RFC 9530 `Content-Digest` and returns the SHA-256 as hex, or null when absent or malformed. */
@@ -162,11 +164,17 @@ export class RecordingService {
    * Runs before the server takes requests.
    */
   async recoverChunkLogs(): Promise<ChunkLogRecoveryReport> {
-    const report: ChunkLogRecoveryReport = { logs: 0, chunks: 0, truncatedBytes: 0, unreadable: 0 };
+    const report: ChunkLogRecoveryReport = { logs: 0, chunks: 0, truncatedBytes: 0, unreadable: 0, removed: 0 };
     for (const { sessionId, track } of this.store.listChunkLogs()) {
       const trackRow = this.repository.findTrackWithSessionStatus(sessionId, track);
-      // A deleted session's files are the retention job's; a completed session's log has served.
-      if (!trackRow || trackRow.sessionStatus === "completed") continue;
+      // A deleted session's files are the retention job's.
+      if (!trackRow) continue;
+      if (trackRow.sessionStatus === "completed") {
+        // Its WAV is durable and recorded; a crash right after the completion left the log behind.
+        await this.store.removeChunks(sessionId, track);
+        report.removed += 1;
+        continue;
+      }
       const recovery = await this.store.recoverLog(sessionId, track, this.repository.listChunks(sessionId, track));
       report.logs += 1;
       report.truncatedBytes += recovery.truncatedBytes;
