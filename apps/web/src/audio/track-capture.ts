@@ -118,7 +118,7 @@ export class TrackCapture {
       const graph = new CaptureGraph(context, streams.length);
       return streams.map((options, input) => new TrackCapture(graph, input, options));
     } catch (error) {
-      void context.close();
+      void context.close().catch(() => undefined);
       throw error;
     }
   }
