@@ -7,9 +7,10 @@ import {
   type SessionDetail,
   type TrackSummary,
 } from "@tidemark/shared";
-import { describe, expect, it } from "vitest";
-import { ApiError, createApiClient, createBackupApi } from "./api-client.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { API_TIMEOUTS, ApiError, createApiClient, createBackupApi } from "./api-client.ts";
 import { checkpointState } from "./persistence/test-support/backup-fixtures.ts";
+import { outcome } from "./test-support/harness.ts";
 
 interface RecordedRequest {
   method: string;
@@ -408,5 +409,95 @@ describe("createApiClient: server backup", () => {
 
     await expect(api.deleteMyData()).resolves.toBeUndefined();
     expect(`${network.requests[0]?.method} ${network.requests[0]?.url}`).toBe("DELETE /api/me");
+  });
+});
+
+/** A network whose requests never answer, as over a dropped Wi-Fi or from a laptop that slept; it ignores abort signals. */
+function hangingFetch() {
+  const signals: AbortSignal[] = [];
+  const fetch = (_input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    if (init?.signal) signals.push(init.signal);
+    return new Promise<Response>(() => undefined);
+  };
+  return { fetch: fetch as typeof globalThis.fetch, signals };
+}
+
+describe("createApiClient time limits", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("gives up on a JSON request that gets no answer after the request timeout, as a status-0 error, and aborts it", async () => {
+    vi.useFakeTimers();
+    const network = hangingFetch();
+    const api = createApiClient({ fetch: network.fetch });
+
+    const keepalive = outcome(api.keepalive(session.id));
+    await vi.advanceTimersByTimeAsync(API_TIMEOUTS.requestMs - 1);
+    expect(keepalive.settled()).toBe("pending");
+    await vi.advanceTimersByTimeAsync(1);
+
+    const error = keepalive.settled();
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 0, message: expect.stringMatching(/did not answer in time/) });
+    expect(network.signals[0]?.aborted).toBe(true);
+  });
+
+  it("gives a chunk upload and a finish longer than a JSON request", async () => {
+    vi.useFakeTimers();
+    const api = createApiClient({ fetch: hangingFetch().fetch });
+
+    const upload = outcome(api.putChunk(session.id, 0, 0, new ArrayBuffer(8), "A".repeat(43) + "="));
+    const finish = outcome(api.finishSession(session.id));
+    await vi.advanceTimersByTimeAsync(API_TIMEOUTS.requestMs);
+    expect([upload.settled(), finish.settled()]).toEqual(["pending", "pending"]);
+    await vi.advanceTimersByTimeAsync(API_TIMEOUTS.chunkMs - API_TIMEOUTS.requestMs);
+    expect(upload.settled()).toMatchObject({ status: 0 });
+    expect(finish.settled()).toBe("pending");
+    await vi.advanceTimersByTimeAsync(API_TIMEOUTS.finishMs - API_TIMEOUTS.chunkMs);
+    expect(finish.settled()).toMatchObject({ status: 0 });
+  });
+
+  it("takes its time limits from the client options", async () => {
+    vi.useFakeTimers();
+    const api = createApiClient({ fetch: hangingFetch().fetch, timeouts: { requestMs: 1_000 } });
+
+    const sessions = outcome(api.listSessions());
+    await vi.advanceTimersByTimeAsync(1_000);
+
+    expect(sessions.settled()).toMatchObject({ status: 0 });
+  });
+
+  it("also gives up when the headers came but the body never finishes", async () => {
+    vi.useFakeTimers();
+    const stalledBody = new Response(new ReadableStream({ start: () => undefined }), { status: 200 });
+    const api = createApiClient({ fetch: fakeFetch(stalledBody).fetch });
+
+    const detailRead = outcome(api.getSession(session.id));
+    await vi.advanceTimersByTimeAsync(API_TIMEOUTS.requestMs);
+
+    expect(detailRead.settled()).toMatchObject({ status: 0, message: expect.stringMatching(/did not answer in time/) });
+  });
+
+  it("cancels a request when the caller's signal aborts, with the caller's reason", async () => {
+    const caller = new AbortController();
+    const network = hangingFetch();
+    const api = createApiClient({ fetch: network.fetch, signal: caller.signal });
+
+    const resumed = api.resumeSession(session.id);
+    const reason = new Error("The page is closing.");
+    caller.abort(reason);
+
+    await expect(resumed).rejects.toBe(reason);
+    expect(network.signals[0]?.aborted).toBe(true);
+  });
+
+  it("leaves no timer behind once a request is answered", async () => {
+    vi.useFakeTimers();
+    const api = createApiClient({ fetch: fakeFetch(json(200, { sessions: [] })).fetch });
+
+    await api.listSessions();
+
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -35,7 +35,7 @@ import { contentDigest } from "./digest.ts";
 /** Seqs per track, keyed by track number as a string, as the server names them. */
 export type MissingSeqs = Record<"0" | "1", number[]>;
 
-/** A non-2xx answer (or none at all, `status` 0), carrying the server's `{ message }`. */
+/** A non-2xx answer (or none at all, or none in time: `status` 0), carrying the server's `{ message }`. */
 export class ApiError extends Error {
   readonly status: number;
   /** On a 409 from finish: the seqs the server still lacks, per track. */
@@ -110,11 +110,26 @@ export interface DeviceIdentityStorage {
   save(identity: DeviceAuthResponse): Promise<void>;
 }
 
+/** How long one request may take, answer included, before it counts as a lost connection. */
+export interface ApiTimeouts {
+  /** Any JSON request. */
+  requestMs: number;
+  /** A chunk upload: up to 1 MiB over what may be a slow uplink. */
+  chunkMs: number;
+  /** Finishing: the server verifies and assembles every chunk before it answers. */
+  finishMs: number;
+}
+
+export const API_TIMEOUTS: ApiTimeouts = { requestMs: 15_000, chunkMs: 30_000, finishMs: 120_000 };
+
 export interface ApiClientOptions {
   fetch?: typeof fetch;
   identity?: DeviceIdentityStorage;
   /** Prefix for every path; empty means the page's own origin. */
   baseUrl?: string;
+  timeouts?: Partial<ApiTimeouts>;
+  /** Cancels every request of this client, e.g. as the page shuts down; a cancelled request rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 interface Parser<T> {
@@ -141,30 +156,56 @@ function jsonPayload(body: unknown): Payload {
 export function createApiClient(options: ApiClientOptions = {}): TidemarkApi {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const baseUrl = options.baseUrl ?? "";
+  const timeouts: ApiTimeouts = { ...API_TIMEOUTS, ...options.timeouts };
 
-  async function send(method: string, path: string, payload?: Payload, extraHeaders: Record<string, string> = {}): Promise<Response> {
+  async function send(
+    method: string,
+    path: string,
+    payload?: Payload,
+    { headers = {}, timeoutMs = timeouts.requestMs }: { headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<Answer> {
+    const limit = deadline(timeoutMs, options.signal);
     const init: RequestInit = {
       method,
       credentials: "same-origin",
-      headers: { accept: "application/json", ...extraHeaders },
+      headers: { accept: "application/json", ...headers },
+      signal: limit.signal,
     };
     // A JSON content type with an empty body is itself a 400, so only set it with a body.
     if (payload !== undefined) {
-      init.headers = { accept: "application/json", ...extraHeaders, ...payload.headers };
+      init.headers = { accept: "application/json", ...headers, ...payload.headers };
       init.body = payload.body;
     }
     try {
+      // Raced as well as aborted: a fetch that ignores its signal must not hold the caller either.
+      return await Promise.race([exchange(`${baseUrl}${path}`, init, limit.signal), limit.stopped]);
+    } finally {
+      limit.dispose();
+    }
+  }
+
+  /** The request and the whole answer body: a connection can hang after the headers as well. */
+  async function exchange(url: string, init: RequestInit, signal: AbortSignal): Promise<Answer> {
+    try {
       // Called unbound: browsers reject a native fetch invoked with a foreign `this`.
-      return await fetchImpl(`${baseUrl}${path}`, init);
+      const response = await fetchImpl(url, init);
+      return { status: response.status, ok: response.ok, json: await readJson(response) };
     } catch (error) {
+      if (signal.aborted) throw signal.reason;
       throw new ApiError(0, "The server could not be reached. Check the connection and try again.", {
         cause: error,
       });
     }
   }
 
-  async function request<T>(method: string, path: string, schema: Parser<T>, payload?: Payload, conflictSchema?: SafeParser): Promise<T> {
-    return parseAnswer(await send(method, path, payload), schema, conflictSchema);
+  async function request<T>(
+    method: string,
+    path: string,
+    schema: Parser<T>,
+    payload?: Payload,
+    { conflictSchema, timeoutMs }: { conflictSchema?: SafeParser; timeoutMs?: number } = {},
+  ): Promise<T> {
+    return parseAnswer(await send(method, path, payload, { timeoutMs }), schema, conflictSchema);
   }
 
   const sessionPath = (id: string) => `/api/session/${encodeURIComponent(id)}`;
@@ -173,18 +214,18 @@ export function createApiClient(options: ApiClientOptions = {}): TidemarkApi {
     async ensureDevice() {
       const first = await send("GET", "/api/sessions");
       if (first.status !== 401) {
-        await parseAnswer(first, SessionListSchema);
+        parseAnswer(first, SessionListSchema);
         return;
       }
       // The cookie is gone (or was never written): restore it from the identity kept on the device.
       const kept = await options.identity?.load();
       if (kept) {
-        const restored = await send("POST", "/api/auth/cookie", undefined, { authorization: `Bearer ${kept.token}` });
+        const restored = await send("POST", "/api/auth/cookie", undefined, { headers: { authorization: `Bearer ${kept.token}` } });
         if (restored.ok) {
           await request("GET", "/api/sessions", SessionListSchema);
           return;
         }
-        if (restored.status !== 401) await parseAnswer(restored, SessionListSchema); // surfaces the error
+        if (restored.status !== 401) parseAnswer(restored, SessionListSchema); // surfaces the error
       }
       const device = await request("POST", "/api/auth/device", DeviceAuthResponseSchema);
       // Kept before anything is made under this identity, so nothing can end up without an owner.
@@ -203,7 +244,7 @@ export function createApiClient(options: ApiClientOptions = {}): TidemarkApi {
     },
     finishSession(id, body) {
       const payload = body === undefined ? undefined : jsonPayload(body);
-      return request("POST", `${sessionPath(id)}/finish`, FinishResponseSchema, payload);
+      return request("POST", `${sessionPath(id)}/finish`, FinishResponseSchema, payload, { timeoutMs: timeouts.finishMs });
     },
     keepalive(id) {
       return request("POST", `${sessionPath(id)}/keepalive`, KeepaliveResponseSchema);
@@ -215,10 +256,11 @@ export function createApiClient(options: ApiClientOptions = {}): TidemarkApi {
       return request("PUT", `${sessionPath(id)}/tracks/${track}`, TrackSummarySchema, jsonPayload(declaration));
     },
     putChunk(id, track, seq, pcm, sha256) {
-      return request("PUT", `${sessionPath(id)}/tracks/${track}/chunks/${seq}`, ChunkAckSchema, {
+      const payload = {
         body: pcm,
         headers: { "content-type": "application/octet-stream", "content-digest": contentDigest(sha256) },
-      });
+      };
+      return request("PUT", `${sessionPath(id)}/tracks/${track}/chunks/${seq}`, ChunkAckSchema, payload, { timeoutMs: timeouts.chunkMs });
     },
     createRecoveryToken(sessionId, track) {
       return request("POST", "/api/recovery/token", RecoveryTokenSchema, jsonPayload({ sessionId, track }));
@@ -227,13 +269,13 @@ export function createApiClient(options: ApiClientOptions = {}): TidemarkApi {
       return request("GET", "/api/preferences", PreferencesDocumentSchema);
     },
     putPreferences(body) {
-      return request("PUT", "/api/preferences", PreferencesDocumentSchema, jsonPayload(body), PreferencesConflictSchema);
+      return request("PUT", "/api/preferences", PreferencesDocumentSchema, jsonPayload(body), { conflictSchema: PreferencesConflictSchema });
     },
     getCheckpoint(sessionId) {
       return request("GET", `${sessionPath(sessionId)}/checkpoint`, CheckpointDocumentSchema);
     },
     putCheckpoint(sessionId, body) {
-      return request("PUT", `${sessionPath(sessionId)}/checkpoint`, CheckpointDocumentSchema, jsonPayload(body), CheckpointConflictSchema);
+      return request("PUT", `${sessionPath(sessionId)}/checkpoint`, CheckpointDocumentSchema, jsonPayload(body), { conflictSchema: CheckpointConflictSchema });
     },
     async deleteMyData() {
       await request("DELETE", "/api/me", NO_CONTENT);
@@ -247,14 +289,52 @@ export function createBackupApi(options: ApiClientOptions = {}): BackupApi {
   return { getPreferences, putPreferences, getCheckpoint, putCheckpoint, deleteMyData };
 }
 
-async function parseAnswer<T>(response: Response, schema: Parser<T>, conflictSchema?: SafeParser): Promise<T> {
-  const json = await readJson(response);
-  if (!response.ok) {
+/** An answer read in full: its status and its body as JSON (undefined when empty or not JSON). */
+interface Answer {
+  status: number;
+  ok: boolean;
+  json: unknown;
+}
+
+/**
+ * A request's time limit, joined with the caller's signal. `stopped` rejects with the reason
+ * (the timeout as a status-0 `ApiError`, which callers already retry like a lost connection).
+ */
+function deadline(timeoutMs: number, callerSignal: AbortSignal | undefined) {
+  const controller = new AbortController();
+  let reject: (reason: unknown) => void = () => undefined;
+  const stopped = new Promise<never>((_, rejectStopped) => {
+    reject = rejectStopped;
+  });
+  stopped.catch(() => undefined); // Only the race observes it; a request done in time never rejects it.
+  const stop = (reason: unknown) => {
+    reject(reason);
+    controller.abort(reason);
+  };
+  const timer = setTimeout(
+    () => stop(new ApiError(0, "The server did not answer in time. Check the connection and try again.")),
+    timeoutMs,
+  );
+  const onCallerAbort = () => stop(callerSignal?.reason);
+  if (callerSignal?.aborted) onCallerAbort();
+  else callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
+  return {
+    signal: controller.signal,
+    stopped,
+    dispose() {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener("abort", onCallerAbort);
+    },
+  };
+}
+
+function parseAnswer<T>({ status, ok, json }: Answer, schema: Parser<T>, conflictSchema?: SafeParser): T {
+  if (!ok) {
     const error = ErrorResponseSchema.safeParse(json);
-    const message = error.success ? error.data.message : fallbackMessage(response.status);
-    const missing = response.status === 409 ? readMissingSeqs(json) : undefined;
-    const conflict = response.status === 409 ? conflictSchema?.safeParse(json) : undefined;
-    throw new ApiError(response.status, message, {
+    const message = error.success ? error.data.message : fallbackMessage(status);
+    const missing = status === 409 ? readMissingSeqs(json) : undefined;
+    const conflict = status === 409 ? conflictSchema?.safeParse(json) : undefined;
+    throw new ApiError(status, message, {
       ...(missing ? { missing } : {}),
       ...(conflict?.success ? { conflict: conflict.data } : {}),
     });
@@ -262,7 +342,7 @@ async function parseAnswer<T>(response: Response, schema: Parser<T>, conflictSch
   try {
     return schema.parse(json);
   } catch (cause) {
-    throw new ApiError(response.status, "The server's answer did not have the expected shape.", { cause });
+    throw new ApiError(status, "The server's answer did not have the expected shape.", { cause });
   }
 }
 

@@ -3,7 +3,7 @@ import { ApiError } from "./api-client.ts";
 import type { ChunkJournal } from "./chunk-journal.ts";
 import { finishRecording, MissingChunksError } from "./finish-recording.ts";
 import { FakeRecordingServer } from "./test-support/fake-recording-api.ts";
-import { instantTimers, openTestJournal, pcm, recordedSession } from "./test-support/harness.ts";
+import { instantTimers, openTestJournal, outcome, pcm, recordedSession, settle } from "./test-support/harness.ts";
 import { ChunkUploader } from "./uploader.ts";
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -159,6 +159,27 @@ describe("finishRecording", () => {
     expect(finished.status).toBe("completed");
     expect(finished.recoveryTokens.map((token) => token.track)).toEqual([0, 1]);
     expect(server.requests.filter((request) => request.startsWith("createRecoveryToken"))).toHaveLength(2);
+    expect(await journal.session(id)).toBeUndefined();
+  });
+
+  it("waits for an uploader that has not started yet, as on a page opened while the server was down, instead of failing", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = openTestJournal();
+    cleanups.push(() => journal.close());
+    await recordedSession(journal, id, { chunks: 2 });
+    const uploader = new ChunkUploader({ journal, api: server, ...instantTimers() });
+    cleanups.push(() => uploader.stop());
+
+    const finishing = outcome(finishRecording({ sessionId: id, journal, uploader, api: server }));
+    await settle();
+    expect(finishing.settled()).toBe("pending");
+    expect(server.requests).toEqual([]);
+    // The device check reaches the server at last, which starts the uploader.
+    uploader.start();
+    await finishing.promise;
+
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1]);
     expect(await journal.session(id)).toBeUndefined();
   });
 

@@ -52,17 +52,13 @@ export async function finishRecording(options: FinishRecordingOptions): Promise<
         const { requeued, lost } = await requeueFromJournal(journal, sessionId, error.missing);
         if (lost) {
           // Send what this device still has before asking the user about the rest.
-          if (requeued > 0) {
-            uploader.wake();
-            await uploader.drain(sessionId);
-          }
+          if (requeued > 0) await uploader.drain(sessionId);
           throw new MissingChunksError(lost);
         }
         if (round >= MAX_RESEND_ROUNDS) {
           throw new MissingChunksError(error.missing, `The server still lacks chunks after ${round} attempts to send them.`);
         }
-        uploader.wake();
-        continue;
+        continue; // the next round's drain sends the requeued chunks
       }
     }
     if (await journal.session(sessionId)) {

@@ -1,6 +1,6 @@
 import { KEEPALIVE_INTERVAL_MS, type KeepaliveResponse } from "@tidemark/shared";
-import { describe, expect, it } from "vitest";
-import { ApiError } from "./api-client.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { API_TIMEOUTS, ApiError, createApiClient } from "./api-client.ts";
 import { type HeartbeatStatus, SessionHeartbeat } from "./session-heartbeat.ts";
 import { FakeRecordingServer, networkError } from "./test-support/fake-recording-api.ts";
 import { settle } from "./test-support/harness.ts";
@@ -50,6 +50,10 @@ function keepalives(server: FakeRecordingServer): number {
 }
 
 describe("SessionHeartbeat", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("sends a keepalive at once and then one every keepalive interval", async () => {
     const server = new FakeRecordingServer();
     const { id } = server.addSession();
@@ -168,6 +172,29 @@ describe("SessionHeartbeat", () => {
     expect(calls).toBe(2);
     expect(statuses).toEqual([{ ok: true, at: 5_000 }]);
     heartbeat.stop();
+  });
+
+  it("keeps beating after a keepalive whose answer never comes, once the request times out", async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    // The first keepalive goes out on a socket that died silently; later ones find the network back.
+    const fetch = (() => {
+      calls += 1;
+      if (calls === 1) return new Promise<Response>(() => undefined);
+      const answer = { status: "active", lastHeartbeat: "2025-01-01T12:00:21.000Z" };
+      return Promise.resolve(new Response(JSON.stringify(answer), { status: 200 }));
+    }) as typeof globalThis.fetch;
+    const heartbeat = new SessionHeartbeat({ api: createApiClient({ fetch }), now: () => Date.now() });
+    const statuses: HeartbeatStatus[] = [];
+    heartbeat.onStatus((status) => statuses.push(status));
+
+    heartbeat.start("0190f5d2-8c4e-7a3b-9d2f-000000000001");
+    await vi.advanceTimersByTimeAsync(API_TIMEOUTS.requestMs + KEEPALIVE_INTERVAL_MS);
+    heartbeat.stop();
+
+    expect(calls).toBe(2);
+    expect(statuses.map((status) => status.ok)).toEqual([false, true]);
+    expect(statuses[0]?.error).toMatch(/did not answer in time/);
   });
 
   it("switches to another session when started with it, and ignores a repeated start of the same one", async () => {

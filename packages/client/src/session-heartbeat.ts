@@ -39,7 +39,10 @@ export class SessionHeartbeat {
   #timer: IntervalHandle | null = null;
   /** Bumped by every start and stop, so answers to an earlier run are ignored. */
   #generation = 0;
-  /** The run whose heartbeat is still unanswered; a slow network must not pile requests up. */
+  /**
+   * The run whose heartbeat is still unanswered; a slow network must not pile requests up. A
+   * request that never gets an answer ends at the api client's time limit, freeing the next beat.
+   */
   #inFlight: number | null = null;
 
   constructor(options: SessionHeartbeatOptions) {

@@ -6,12 +6,14 @@ import {
   heldTimers,
   instantTimers,
   openTestJournal,
+  outcome,
   pcm,
   recordedSession,
   settle,
+  sharedLock,
   until,
 } from "./test-support/harness.ts";
-import { ChunkUploader, type ChunkUploaderOptions, type UploaderStatus } from "./uploader.ts";
+import { ChunkUploader, UPLOAD_LOCK_NAME, webLockRunner, type ChunkUploaderOptions, type UploaderStatus } from "./uploader.ts";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -48,6 +50,20 @@ function statusLog(uploader: ChunkUploader): Array<[UploaderStatus, string | und
   const log: Array<[UploaderStatus, string | undefined]> = [];
   uploader.onStatus((status, detail) => log.push([status, detail]));
   return log;
+}
+
+/** A started uploader waiting out the backoff after its first upload failed, with `chunks` in the journal. */
+async function inBackoff(chunks: number, options: Partial<ChunkUploaderOptions> = {}) {
+  const server = new FakeRecordingServer();
+  const { id } = server.addSession();
+  const { journal } = journalFor();
+  await recordedSession(journal, id, { chunks });
+  server.fail("putChunk", networkError);
+  const timers = heldTimers();
+  const uploader = uploaderFor(journal, server, { ...timers, ...options });
+  uploader.start();
+  await until(() => timers.scheduled.length === 1);
+  return { server, id, journal, timers, uploader };
 }
 
 function chunkUploads(server: FakeRecordingServer): string[] {
@@ -184,23 +200,31 @@ describe("ChunkUploader", () => {
     expect(timers.delays).toEqual([50, 100, 50]);
   });
 
-  it("skips the backoff wait when woken and cancels the wait's timer", async () => {
-    const server = new FakeRecordingServer();
-    const { id } = server.addSession();
-    const { journal } = journalFor();
-    await recordedSession(journal, id, { chunks: 2 });
-    server.fail("putChunk", networkError);
-    const timers = heldTimers();
-    const uploader = uploaderFor(journal, server, { ...timers, maxDelayMs: 60_000, baseDelayMs: 60_000 });
+  it("lets a backoff wait run its course when a chunk is appended, so an outage is not retried once per chunk", async () => {
+    const { server, id, journal, timers, uploader } = await inBackoff(1);
 
-    uploader.start();
-    await until(() => timers.scheduled.length === 1);
+    for (let seq = 1; seq <= 3; seq += 1) {
+      await journal.append(id, 0, pcm(4, seq * 10));
+      uploader.wake();
+    }
+    await settle();
+    expect(chunkUploads(server)).toEqual([`putChunk ${id}/0/0`]);
+    expect(timers.cleared).toEqual([]);
+
+    timers.fire();
+    await until(() => server.storedSeqs(id, 0).length === 4);
+    expect(server.uploadsOf(id, 0, 0)).toBe(2);
+  });
+
+  it("cuts the backoff wait short on retryNow() and cancels the wait's timer", async () => {
+    const { server, id, timers, uploader } = await inBackoff(2, { maxDelayMs: 60_000, baseDelayMs: 60_000 });
+
     expect(timers.delays).toEqual([30_000]);
-    uploader.wake();
-    await uploader.drain(id);
+    uploader.retryNow();
+    await until(() => server.storedSeqs(id, 0).length === 2);
 
     expect(timers.cleared).toHaveLength(1);
-    expect(server.storedSeqs(id, 0)).toEqual([0, 1]);
+    expect(timers.scheduled).toEqual([]);
   });
 
   it("wakes up when the browser reports it is online again and stops listening once stopped", async () => {
@@ -208,15 +232,7 @@ describe("ChunkUploader", () => {
     const removeEventListener = vi.fn(window.removeEventListener.bind(window));
     vi.stubGlobal("addEventListener", window.addEventListener.bind(window));
     vi.stubGlobal("removeEventListener", removeEventListener);
-    const server = new FakeRecordingServer();
-    const { id } = server.addSession();
-    const { journal } = journalFor();
-    await recordedSession(journal, id, { chunks: 1 });
-    server.fail("putChunk", networkError);
-    const timers = heldTimers();
-    const uploader = uploaderFor(journal, server, timers);
-    uploader.start();
-    await until(() => timers.scheduled.length === 1);
+    const { server, id, journal, uploader } = await inBackoff(1);
 
     window.dispatchEvent(new Event("online"));
     await until(() => server.storedSeqs(id, 0).length === 1);
@@ -446,16 +462,45 @@ describe("ChunkUploader", () => {
     expect(chunkUploads(server)).toEqual([]);
   });
 
-  it("resolves a drain at once for a session with nothing to send and refuses to drain before start", async () => {
+  it("resolves a drain at once for a session with nothing to send", async () => {
     const server = new FakeRecordingServer();
     const { journal } = journalFor();
     const uploader = uploaderFor(journal, server);
 
-    await expect(uploader.drain("0190f5d2-8c4e-7a3b-9d2f-000000000000")).rejects.toThrow(/not running/);
     uploader.start();
     await uploader.drain("0190f5d2-8c4e-7a3b-9d2f-000000000000");
 
     expect(server.requests).toEqual([]);
+  });
+
+  it("holds a drain asked for before start() until the uploader starts, then uploads and resolves it", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 2 });
+    const uploader = uploaderFor(journal, server);
+
+    const drained = outcome(uploader.drain(id));
+    await settle();
+    expect(drained.settled()).toBe("pending");
+    expect(server.requests).toEqual([]);
+    uploader.start();
+    await drained.promise;
+
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1]);
+  });
+
+  it("rejects a drain still waiting for the start when the uploader is stopped", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    const uploader = uploaderFor(journal, server);
+
+    const draining = uploader.drain(id);
+    await uploader.stop();
+
+    await expect(draining).rejects.toThrow(/stopped before the session was uploaded/);
   });
 
   it("rejects a waiting drain when stopped and sends nothing afterwards", async () => {
@@ -481,5 +526,191 @@ describe("ChunkUploader", () => {
     expect(await drained).toEqual(new Error("The uploader stopped before the session was uploaded."));
     expect(server.storedSeqs(id, 0)).toEqual([]);
     expect(uploader.status).toBe("idle");
+  });
+
+  it("sends a chunk refused while the session is being finished again once that finish was refused, instead of passing it over", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 3 });
+    const timers = heldTimers();
+    const uploader = uploaderFor(journal, server, timers);
+    const statuses = statusLog(uploader);
+    // Another device asks the server to finish right after seq 0 arrived.
+    uploader.onProgress((progress) => {
+      if (progress.serverCommittedThrough === 0) server.setFinishing(id, true);
+    });
+
+    uploader.start();
+    const drained = uploader.drain(id);
+    await until(() => timers.scheduled.length === 1);
+    expect(server.storedSeqs(id, 0)).toEqual([0]);
+    // That finish is refused (seqs 1 and 2 are missing), so the session takes chunks again.
+    server.setFinishing(id, false);
+    timers.fire();
+    await drained;
+
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1, 2]);
+    expect(await journal.pending(id)).toEqual([]);
+    expect(statuses).toContainEqual(["error", "Session is being finished; it accepts no more audio"]);
+  });
+
+  it("declares a track again after a backoff when the session was being finished, instead of giving the session up", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    // Declared the same way from an earlier page load, so the format is not what is refused.
+    await server.declareTrack(id, 0, { label: "Input 0", sampleRate: 48_000, channels: 1 });
+    server.setFinishing(id, true);
+    const timers = heldTimers();
+    const uploader = uploaderFor(journal, server, timers);
+
+    uploader.start();
+    const drained = uploader.drain(id);
+    await until(() => timers.scheduled.length === 1);
+    server.setFinishing(id, false);
+    timers.fire();
+    await drained;
+
+    expect(server.requests.filter((request) => request.startsWith("declareTrack"))).toHaveLength(3);
+    expect(server.storedSeqs(id, 0)).toEqual([0]);
+  });
+});
+
+describe("ChunkUploader in several tabs", () => {
+  /** Two tabs of one browser: two journals over the same IndexedDB, two uploaders sharing one lock. */
+  function twoTabs(server: FakeRecordingServer) {
+    const lock = sharedLock();
+    const first = journalFor();
+    const second = journalFor(first.indexedDB);
+    const options = { runExclusively: lock.run };
+    return {
+      lock,
+      first: { journal: first.journal, uploader: uploaderFor(first.journal, server, options) },
+      second: { journal: second.journal, uploader: uploaderFor(second.journal, server, options) },
+    };
+  }
+
+  it("sends each pending chunk once when two tabs upload the journal they share", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { first, second } = twoTabs(server);
+    await recordedSession(first.journal, id, { tracks: [0, 1], chunks: 4 });
+
+    first.uploader.start();
+    second.uploader.start();
+    await Promise.all([first.uploader.drain(id), second.uploader.drain(id)]);
+
+    for (const track of [0, 1] as const) {
+      expect(server.storedSeqs(id, track)).toEqual([0, 1, 2, 3]);
+      expect([0, 1, 2, 3].map((seq) => server.uploadsOf(id, track, seq))).toEqual([1, 1, 1, 1]);
+    }
+    expect(server.maxInFlightPerTrack).toBe(1);
+  });
+
+  /** An uploader over one session with `chunks` pending, while a tab outside the test holds the upload lock. */
+  async function lockedElsewhere(chunks: number) {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const lock = sharedLock();
+    const release = lock.holdElsewhere();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks });
+    const uploader = uploaderFor(journal, server, { runExclusively: lock.run });
+    return { server, id, lock, release, uploader };
+  }
+
+  it("leaves the uploads to the tab holding the lock, and still drains once it may look itself", async () => {
+    const { server, id, lock, release, uploader } = await lockedElsewhere(2);
+
+    uploader.start();
+    const drained = outcome(uploader.drain(id));
+    await settle();
+    expect(server.requests).toEqual([]);
+    expect(drained.settled()).toBe("pending");
+    release();
+    await drained.promise;
+
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1]);
+    await until(() => !lock.isHeld());
+  });
+
+  it("stops while waiting for the lock without uploading anything later", async () => {
+    const { server, lock, release, uploader } = await lockedElsewhere(1);
+
+    uploader.start();
+    await settle();
+    expect(lock.waiting()).toBe(1);
+    await uploader.stop();
+    release();
+    await settle();
+
+    expect(lock.waiting()).toBe(0);
+    expect(server.requests).toEqual([]);
+  });
+
+  it.each([
+    { when: "before", stored: [0] },
+    { when: "after", stored: [0, 1] },
+  ] as const)(
+    "takes a session that another tab finished and purged $when chunk 1 reached the server as done, not as a failure",
+    async ({ when, stored }) => {
+      const server = new FakeRecordingServer();
+      const { id } = server.addSession();
+      const { first, second } = twoTabs(server);
+      await recordedSession(first.journal, id, { chunks: 3 });
+      const finishElsewhere = async () => {
+        server.setStatus(id, "completed");
+        await second.journal.purgeSession(id);
+      };
+      const putChunk = server.putChunk.bind(server);
+      vi.spyOn(server, "putChunk").mockImplementation(async (...request) => {
+        const seq = request[2];
+        if (seq === 1 && when === "before") await finishElsewhere();
+        const ack = await putChunk(...request);
+        // Before this tab writes the answer to the journal.
+        if (seq === 1 && when === "after") await finishElsewhere();
+        return ack;
+      });
+      const timers = instantTimers();
+      const uploader = uploaderFor(first.journal, server, timers);
+      const statuses = statusLog(uploader);
+
+      uploader.start();
+      await uploader.drain(id);
+
+      expect(chunkUploads(server)).toEqual([`putChunk ${id}/0/0`, `putChunk ${id}/0/1`]);
+      expect(server.storedSeqs(id, 0)).toEqual(stored);
+      expect(statuses.filter(([status]) => status === "error")).toEqual([]);
+      expect(timers.delays).toEqual([]);
+    },
+  );
+});
+
+describe("webLockRunner", () => {
+  it("runs the task under the uploader's Web Lock, passing the wait's signal on", async () => {
+    const requests: Array<{ name: string; signal: AbortSignal | undefined }> = [];
+    const locks = {
+      request: async (name: string, options: { signal?: AbortSignal }, callback: () => Promise<void>) => {
+        requests.push({ name, signal: options.signal });
+        return callback();
+      },
+    };
+    const run = webLockRunner(locks);
+    const signal = new AbortController().signal;
+    let ran = false;
+
+    await run?.(async () => {
+      ran = true;
+    }, signal);
+
+    expect(ran).toBe(true);
+    expect(requests).toEqual([{ name: UPLOAD_LOCK_NAME, signal }]);
+    expect(UPLOAD_LOCK_NAME).toBe("tidemark-uploader");
+  });
+
+  it("gives no runner where the browser has no Web Locks, so the loop runs unguarded", () => {
+    expect(webLockRunner(undefined)).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import type { TrackSummary } from "@tidemark/shared";
 import { ApiError, type RecordingApi } from "./api-client.ts";
 import { fullJitterDelay } from "./backoff.ts";
 import type { ChunkJournal, JournalChunk, JournalSession, TrackNumber } from "./chunk-journal.ts";
@@ -15,6 +16,31 @@ export type UploaderStatus = "idle" | "uploading" | "waiting-for-network" | "err
 
 type TimerHandle = ReturnType<typeof setTimeout>;
 
+/**
+ * Runs `task` while holding a lock that every tab of this browser shares, and settles when `task`
+ * has. When `signal` aborts before the lock is granted, rejects without running `task`.
+ */
+export type RunExclusively = (task: () => Promise<void>, signal: AbortSignal) => Promise<void>;
+
+/** The part of `navigator.locks` the uploader uses. */
+export interface UploadLockManager {
+  request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void>): Promise<unknown>;
+}
+
+export const UPLOAD_LOCK_NAME = "tidemark-uploader";
+
+/**
+ * `RunExclusively` over the Web Lock `name`, which the browser frees by itself when the holding
+ * tab closes or crashes. Undefined without Web Locks: the loop then runs in every tab, which the
+ * server's idempotence keeps safe, only wasteful.
+ */
+export function webLockRunner(locks: UploadLockManager | undefined, name = UPLOAD_LOCK_NAME): RunExclusively | undefined {
+  if (!locks) return undefined;
+  return async (task, signal) => {
+    await locks.request(name, { signal }, task);
+  };
+}
+
 export interface ChunkUploaderOptions {
   journal: ChunkJournal;
   api: RecordingApi;
@@ -28,6 +54,12 @@ export interface ChunkUploaderOptions {
   maxDelayMs?: number;
   /** How many pending chunks are read from the journal at once (bounds the audio held in memory). */
   batchSize?: number;
+  /**
+   * Keeps the upload loop to one tab at a time (see `webLockRunner`). Every tab's journal is the
+   * same database, so the tab holding the lock sends every tab's chunks; the others wait for it.
+   * Without it the loop runs unguarded.
+   */
+  runExclusively?: RunExclusively;
 }
 
 export const UPLOADER_DEFAULTS = {
@@ -48,7 +80,9 @@ type Step =
   /** The server will never take this session's chunks; it is left alone from now on. */
   | "session-stopped"
   /** This chunk can never be stored as it is; it is left in the journal and passed over. */
-  | "chunk-skipped";
+  | "chunk-skipped"
+  /** Another tab finished the session and purged it from the journal: nothing is left to send, and nothing failed. */
+  | "session-gone";
 
 interface DrainWaiter {
   sessionId: string;
@@ -68,7 +102,8 @@ interface Sleeper {
  * failure is handled by trying again later from what the journal says.
  *
  * One request at a time: at most one upload is ever in flight per session track, so the server
- * receives each track in order and `committedThrough` only grows.
+ * receives each track in order and `committedThrough` only grows. With `runExclusively`, that
+ * holds across the browser's tabs too.
  */
 export class ChunkUploader {
   readonly #journal: ChunkJournal;
@@ -78,6 +113,7 @@ export class ChunkUploader {
   readonly #clearTimeout: (handle: TimerHandle) => void;
   readonly #backoff: { baseMs: number; maxMs: number };
   readonly #batchSize: number;
+  readonly #runExclusively: RunExclusively | undefined;
 
   readonly #progressListeners = new Set<UploadProgressListener>();
   readonly #statusListeners = new Set<UploaderStatusListener>();
@@ -98,6 +134,8 @@ export class ChunkUploader {
   /** Set by `wake()`; a wake that arrives while a round is busy makes the loop look again instead of idling. */
   #woken = false;
   #sleeper: Sleeper | null = null;
+  /** Aborts the wait for the upload lock when stopped. */
+  #lockWait: AbortController | null = null;
   #status: UploaderStatus = "idle";
   #statusDetail: string | undefined;
   #removeOnlineListener: (() => void) | null = null;
@@ -116,6 +154,7 @@ export class ChunkUploader {
       maxMs: options.maxDelayMs ?? UPLOADER_DEFAULTS.maxDelayMs,
     };
     this.#batchSize = options.batchSize ?? UPLOADER_DEFAULTS.batchSize;
+    this.#runExclusively = options.runExclusively;
   }
 
   get status(): UploaderStatus {
@@ -133,40 +172,46 @@ export class ChunkUploader {
     this.#loop = previous.then(() => this.#run());
   }
 
-  /** A chunk was appended or the network came back: look at the journal now, skipping any backoff wait. */
+  /**
+   * A chunk was appended: an idle uploader looks at the journal now. A backoff wait runs its
+   * course, so a client recording through a server outage does not retry once per chunk.
+   */
   wake(): void {
     this.#woken = true;
-    const sleeper = this.#sleeper;
-    if (!sleeper) return;
-    this.#sleeper = null;
-    if (sleeper.timer !== null) this.#clearTimeout(sleeper.timer);
-    sleeper.resolve();
+    if (this.#sleeper?.timer === null) this.#endSleep();
+  }
+
+  /** The network came back or the user wants the uploads now: look at the journal at once, cutting a backoff wait short. */
+  retryNow(): void {
+    this.#woken = true;
+    this.#endSleep();
   }
 
   /**
    * Resolves when the journal holds nothing more to send for the session (chunks the server holds
-   * with different content are passed over, never overwritten). Rejects if the server refuses the
-   * session for good or the uploader stops first.
+   * with different content are passed over, never overwritten). Before `start()` it waits for the
+   * start, since the uploader starts only once the server has been reached. Rejects if the server
+   * refuses the session for good or the uploader is stopped first.
    */
   drain(sessionId: string): Promise<void> {
-    if (!this.#running) return Promise.reject(new Error("The uploader is not running; start it before draining."));
     const drained = new Promise<void>((resolve, reject) => {
       this.#drainWaiters.push({ sessionId, resolve, reject });
     });
-    this.wake();
+    this.retryNow();
     return drained;
   }
 
   /** Stops after the request in flight, if any, has been answered. */
   async stop(): Promise<void> {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const waiter of waiters) waiter.reject(new Error("The uploader stopped before the session was uploaded."));
     if (!this.#running) return;
     this.#running = false;
     this.#removeOnlineListener?.();
     this.#removeOnlineListener = null;
-    this.wake();
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const waiter of waiters) waiter.reject(new Error("The uploader stopped before the session was uploaded."));
+    this.#lockWait?.abort();
+    this.#endSleep();
     const loop = this.#loop;
     await loop;
     if (this.#running) return; // started again meanwhile
@@ -184,6 +229,47 @@ export class ChunkUploader {
 
   async #run(): Promise<void> {
     while (this.#running) {
+      if (!(await this.#exclusively(() => this.#work()))) return;
+      if (!this.#running) return;
+      if (!this.#woken) {
+        this.#setStatus("idle");
+        await this.#sleep(null);
+      }
+    }
+  }
+
+  /**
+   * Runs `work` holding the upload lock, if there is one; false when stopped while waiting for it.
+   * The lock is held from the first round until the journal holds nothing to send, backoff
+   * waits included, so another tab's uploader cannot retry in between.
+   */
+  async #exclusively(work: () => Promise<void>): Promise<boolean> {
+    if (!this.#runExclusively) {
+      await work();
+      return true;
+    }
+    const waiting = new AbortController();
+    this.#lockWait = waiting;
+    const held: { work?: Promise<void> } = {};
+    try {
+      await this.#runExclusively(() => (held.work = this.#running ? work() : Promise.resolve()), waiting.signal);
+    } catch {
+      if (held.work === undefined) {
+        if (waiting.signal.aborted) return false;
+        // The browser refused the lock (a sandboxed frame, say): uploading unguarded beats not uploading.
+        held.work = work();
+      }
+      // Granted, then taken away (stolen): the work under way still finishes.
+    } finally {
+      if (this.#lockWait === waiting) this.#lockWait = null;
+    }
+    await held.work;
+    return true;
+  }
+
+  /** Rounds until the journal holds nothing to send (or the uploader stops), with backoff after failures. */
+  async #work(): Promise<void> {
+    while (this.#running) {
       this.#woken = false;
       let outcome: "idle" | "busy" | "retry";
       try {
@@ -200,8 +286,7 @@ export class ChunkUploader {
         await this.#sleep(fullJitterDelay(this.#attempt, this.#backoff, this.#random));
         this.#attempt += 1;
       } else if (outcome === "idle" && !this.#woken) {
-        this.#setStatus("idle");
-        await this.#sleep(null);
+        return;
       }
     }
   }
@@ -236,7 +321,7 @@ export class ChunkUploader {
       let step = await this.#declareOnce(session, chunk.track);
       if (step === "ok") step = await this.#upload(chunk);
       if (step === "retry") return "retry";
-      if (step === "session-stopped") break;
+      if (step === "session-stopped" || step === "session-gone") break;
     }
     return "requested";
   }
@@ -262,12 +347,13 @@ export class ChunkUploader {
       return this.#failed(error, sessionId);
     }
     this.#attempt = 0;
-    if (detail.status === "completed") {
-      return this.#stopSession(sessionId, "The server has already finished this session; its remaining chunks stay on this device.");
-    }
+    if (detail.status === "completed") return this.#stopSession(sessionId, ALREADY_FINISHED);
     for (const local of session.tracks) {
       const summary = detail.tracks.find((candidate) => candidate.track === local.track);
-      if (summary) await this.#journal.markUploadedThrough(sessionId, local.track, summary.committedThrough);
+      if (summary) {
+        const markHeld = () => this.#journal.markUploadedThrough(sessionId, local.track, summary.committedThrough);
+        if (!(await this.#recordAck(sessionId, markHeld))) return "session-gone";
+      }
       await this.#reportProgress(sessionId, local.track);
     }
     this.#reconciled.add(sessionId);
@@ -286,9 +372,11 @@ export class ChunkUploader {
         channels: local.channels,
       });
     } catch (error) {
-      // A 409 here is another format on the server or a completed session: neither heals by retrying.
       if (error instanceof ApiError && error.status === 409) {
-        return this.#stopSession(session.sessionId, `Track ${track} could not be declared: ${error.message}`);
+        const otherFormat = (summary: TrackSummary) => summary.sampleRate !== local.sampleRate || summary.channels !== local.channels;
+        const step = await this.#conflict(session.sessionId, track, error, otherFormat);
+        // Another format on the server does not heal by retrying.
+        return step === "clash" ? this.#stopSession(session.sessionId, `Track ${track} could not be declared: ${error.message}`) : step;
       }
       return this.#failed(error, session.sessionId);
     }
@@ -302,7 +390,11 @@ export class ChunkUploader {
     try {
       ack = await this.#api.putChunk(chunk.sessionId, chunk.track, chunk.seq, chunk.pcm, chunk.sha256);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 409) return this.#conflict(chunk, error);
+      if (error instanceof ApiError && error.status === 409) {
+        // Only a seq the server may already hold can clash with other bytes.
+        const step = await this.#conflict(chunk.sessionId, chunk.track, error, (summary) => chunk.seq <= summary.highestSeq);
+        return step === "clash" ? this.#skipChunk(chunk, error.message) : step;
+      }
       if (error instanceof ApiError && (error.status === 400 || error.status === 413)) {
         // The server refused these bytes as they are (e.g. damaged in local storage); sending them
         // again cannot succeed, and they are kept rather than deleted.
@@ -310,30 +402,56 @@ export class ChunkUploader {
       }
       return this.#failed(error, chunk.sessionId);
     }
-    await this.#journal.markUploaded(chunk.sessionId, chunk.track, chunk.seq, ack.committedThrough);
+    const recorded = await this.#recordAck(chunk.sessionId, () =>
+      this.#journal.markUploaded(chunk.sessionId, chunk.track, chunk.seq, ack.committedThrough),
+    );
+    if (!recorded) return "session-gone";
     this.#attempt = 0;
     await this.#reportProgress(chunk.sessionId, chunk.track);
     return "ok";
   }
 
-  /** A 409 has three meanings; the session's state on the server tells them apart. */
-  async #conflict(chunk: JournalChunk, conflict: ApiError): Promise<Step> {
+  /**
+   * A 409 means the session is completed, the track is not declared, the request clashes with
+   * what the server holds (`clashes`: another format, other bytes at this seq), or the session
+   * refuses audio while it is being finished. The session's state on the server tells them apart.
+   */
+  async #conflict(
+    sessionId: string,
+    track: TrackNumber,
+    conflict: ApiError,
+    clashes: (summary: TrackSummary) => boolean,
+  ): Promise<Step | "clash"> {
     let detail;
     try {
-      detail = await this.#api.getSession(chunk.sessionId);
+      detail = await this.#api.getSession(sessionId);
     } catch (error) {
-      return this.#failed(error, chunk.sessionId);
+      return this.#failed(error, sessionId);
     }
-    if (detail.status === "completed") {
-      return this.#stopSession(chunk.sessionId, "The server has already finished this session; its remaining chunks stay on this device.");
+    if (detail.status === "completed") return this.#stopSession(sessionId, ALREADY_FINISHED);
+    const summary = detail.tracks.find((candidate) => candidate.track === track);
+    if (summary && clashes(summary)) return "clash";
+    // The refusal is about the session for now (being finished) or about a track the server
+    // forgot. After a backoff, so this cannot spin, the track is declared again and the request
+    // repeated: by then the finish went through (the session is completed) or was refused (the
+    // session takes chunks again, and the finishing device asks for the missing ones).
+    this.#declared.delete(`${sessionId}/${track}`);
+    this.#setStatus("error", conflict.message);
+    return "retry";
+  }
+
+  /**
+   * Writes what the server acknowledged to the journal; false when the session is no longer in
+   * the journal because another tab finished and purged it meanwhile, which is no failure.
+   */
+  async #recordAck(sessionId: string, write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if ((await this.#journal.session(sessionId)) === undefined) return false;
+      throw error;
     }
-    if (!detail.tracks.some((summary) => summary.track === chunk.track)) {
-      // The server no longer knows the track: declare it again, after a backoff so this cannot spin.
-      this.#declared.delete(`${chunk.sessionId}/${chunk.track}`);
-      this.#setStatus("error", conflict.message);
-      return "retry";
-    }
-    return this.#skipChunk(chunk, conflict.message);
   }
 
   #skipChunk(chunk: JournalChunk, reason: string): Step {
@@ -347,14 +465,16 @@ export class ChunkUploader {
     return "chunk-skipped";
   }
 
-  #stopSession(sessionId: string, message: string): Step {
+  async #stopSession(sessionId: string, message: string): Promise<Step> {
+    // Refused because another tab finished the session and purged it meanwhile: nothing is lost.
+    if ((await this.#journal.session(sessionId)) === undefined) return "session-gone";
     this.#stoppedSessions.set(sessionId, new Error(message));
     this.#setStatus("error", message);
     return "session-stopped";
   }
 
   /** Classifies a failed request: an unknown session is given up on, anything else is retried. */
-  #failed(error: unknown, sessionId: string): Step {
+  async #failed(error: unknown, sessionId: string): Promise<Step> {
     if (!(error instanceof ApiError)) {
       this.#setStatus("error", messageOf(error));
       return "retry";
@@ -415,7 +535,7 @@ export class ChunkUploader {
     for (const listener of this.#statusListeners) call(() => listener(status, detail));
   }
 
-  /** Waits `ms`, or until `wake()` when `ms` is null. */
+  /** Waits `ms` (a backoff: only `retryNow()` cuts it short), or when `ms` is null until `wake()`. */
   #sleep(ms: number | null): Promise<void> {
     return new Promise((resolve) => {
       const sleeper: Sleeper = { timer: null, resolve };
@@ -429,17 +549,27 @@ export class ChunkUploader {
     });
   }
 
+  #endSleep(): void {
+    const sleeper = this.#sleeper;
+    if (!sleeper) return;
+    this.#sleeper = null;
+    if (sleeper.timer !== null) this.#clearTimeout(sleeper.timer);
+    sleeper.resolve();
+  }
+
   #listenForOnline(): void {
     const target = globalThis as {
       addEventListener?: (type: string, listener: () => void) => void;
       removeEventListener?: (type: string, listener: () => void) => void;
     };
     if (typeof target.addEventListener !== "function") return;
-    const onOnline = () => this.wake();
+    const onOnline = () => this.retryNow();
     target.addEventListener("online", onOnline);
     this.#removeOnlineListener = () => target.removeEventListener?.("online", onOnline);
   }
 }
+
+const ALREADY_FINISHED = "The server has already finished this session; its remaining chunks stay on this device.";
 
 /** Failures that heal by themselves: no answer at all, a timeout, rate limiting, a server in trouble. */
 function isTransient(status: number): boolean {

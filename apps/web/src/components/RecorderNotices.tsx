@@ -1,9 +1,11 @@
 import { formatDuration } from "../format-audio.ts";
+import type { HaltReason } from "../recording/recorder-snapshot.ts";
 import { useStore } from "../store/index.ts";
 
 /**
  * What the recorder needs the user to know or decide: another tab has the session, an input
- * stopped, finishing is under way or failed, or chunks are missing.
+ * stopped or the device could not save more audio, finishing is under way or failed, or chunks
+ * are missing.
  */
 export function RecorderNotices() {
   const phase = useStore((s) => s.recorder.phase);
@@ -21,7 +23,8 @@ export function RecorderNotices() {
       </div>
     );
   }
-  if (phase === "halted" && haltReason === "taken-over") {
+  if (phase === "halted") {
+    if (haltReason !== "taken-over") return <HaltedNotice reason={haltReason ?? "input-ended"} />;
     return (
       <div className="notice notice-warning" role="status" data-testid="recording-locked" data-reason="taken-over">
         <p>Another tab took over this recording. Everything recorded here is saved; this tab stopped capturing.</p>
@@ -32,7 +35,6 @@ export function RecorderNotices() {
       </div>
     );
   }
-  if (phase === "halted") return <InputEndedNotice />;
   if (phase === "finishing") return <FinishingNotice />;
   if (phase === "finish-failed") return <FinishFailedNotice />;
   if (phase === "confirm-gaps") return <GapsDialog />;
@@ -57,15 +59,28 @@ function DismissButton() {
   );
 }
 
-function InputEndedNotice() {
+/** What a halt leaves behind; the reason itself, when it is a failure, is the recorder's error above. */
+const HALT_TEXT: Record<Exclude<HaltReason, "taken-over">, string> = {
+  "input-ended": "The input stopped delivering audio (unplugged, or sharing ended). Everything recorded is saved.",
+  "storage-full":
+    "Everything recorded until then is saved. Finishing the session uploads it and frees its space on this device; free up more space before recording again.",
+  "storage-failed": "Everything recorded until then is saved.",
+};
+
+function HaltedNotice({ reason }: { reason: Exclude<HaltReason, "taken-over"> }) {
   const sessionId = useStore((s) => s.recorder.sessionId);
   const resume = useStore((s) => s.resumeRecording);
   const complete = useStore((s) => s.completeRecording);
   const dismiss = useStore((s) => s.dismissRecorder);
   if (sessionId === null) return null;
   return (
-    <div className="notice notice-warning" role="status" data-testid="input-ended">
-      <p>The input stopped delivering audio (unplugged, or sharing ended). Everything recorded is saved.</p>
+    <div
+      className={`notice ${reason === "input-ended" ? "notice-warning" : "notice-danger"}`}
+      role="status"
+      data-testid="recording-halted"
+      data-reason={reason}
+    >
+      <p>{HALT_TEXT[reason]}</p>
       <div className="notice-actions">
         <button
           type="button"
@@ -102,13 +117,12 @@ function FinishingNotice() {
           ? `Finishing — uploading the last ${formatDuration(behind)} from this device…`
           : "Finishing — assembling the files on the server…"}
       </p>
-      {behind >= 1 && (
-        <div className="notice-actions">
-          <button type="button" className="button" onClick={finishInBackground} data-testid="finish-in-background">
-            Finish in the background
-          </button>
-        </div>
-      )}
+      {/* Also with nothing left to upload: the finish may be waiting for a server that is down. */}
+      <div className="notice-actions">
+        <button type="button" className="button" onClick={finishInBackground} data-testid="finish-in-background">
+          Finish in the background
+        </button>
+      </div>
     </div>
   );
 }

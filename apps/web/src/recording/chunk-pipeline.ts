@@ -69,7 +69,8 @@ export class ChunkPipeline {
   }
 }
 
-function isQuotaError(error: unknown): boolean {
+/** The browser refused the write for lack of space (Dexie wraps the DOMException, keeping it as `inner`). */
+export function isQuotaError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const inner = (error as { inner?: unknown }).inner;
   return error.name === "QuotaExceededError" || (inner instanceof Error && inner.name === "QuotaExceededError");

@@ -72,6 +72,8 @@ export function pcm(bytes: number): ArrayBuffer {
 export class FakeJournal implements RecorderJournal {
   readonly sessionsById = new Map<string, JournalSession>();
   readonly chunks: JournalChunk[] = [];
+  /** Every append fails with this (a full disk, say) while set. */
+  appendError: Error | null = null;
   private gate: Deferred | null = null;
 
   constructor(private readonly log: Log) {}
@@ -112,6 +114,10 @@ export class FakeJournal implements RecorderJournal {
 
   async append(sessionId: string, track: TrackNumber, data: ArrayBuffer): Promise<JournalChunk> {
     await this.gate?.promise;
+    if (this.appendError) {
+      this.log.push(`journal.append failed ${track}`);
+      throw this.appendError;
+    }
     const entry = this.requireTrack(sessionId, track);
     const seq = entry.nextSeq++;
     entry.localChunks += 1;

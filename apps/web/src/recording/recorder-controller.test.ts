@@ -166,6 +166,45 @@ describe("RecorderController.start", () => {
   });
 });
 
+describe("RecorderController when the device cannot save audio", () => {
+  it.each([
+    {
+      cause: "storage is full",
+      error: new DOMException("The quota has been exceeded.", "QuotaExceededError"),
+      haltReason: "storage-full",
+      message: "Storage on this device is full, so recording stopped.",
+      // A full disk does not recover by retrying.
+      attempts: 1,
+    },
+    {
+      cause: "saving keeps failing for another reason",
+      error: new Error("The transaction was aborted."),
+      haltReason: "storage-failed",
+      message: "Audio could not be saved on this device, so recording stopped: The transaction was aborted.",
+      attempts: 3,
+    },
+  ])("stops recording cleanly when $cause, keeps what was saved, finishes nothing and says why", async (example) => {
+    const { controller, journal, inputs, heartbeat, finisher, phases, log } = setup();
+    await controller.start({ title: "", sources: TWO_TRACKS });
+    inputs.opened[0]!.chunk(SECOND);
+    await settle();
+
+    journal.appendError = example.error;
+    inputs.opened[0]!.chunk(SECOND);
+    await settle();
+
+    expect(controller.getSnapshot()).toMatchObject({ phase: "halted", haltReason: example.haltReason, error: example.message, localSeconds: 1 });
+    expect(phases).toEqual(["starting", "recording", "halted"]);
+    expect(log.filter((entry) => entry.startsWith("journal.append failed"))).toHaveLength(example.attempts);
+    expect(inputs.opened.every((capture) => capture.stopped)).toBe(true);
+    expect(heartbeat.running).toBeNull();
+    expect(journal.sessionsById.get("s1")?.state).toBe("stopped");
+    expect(journal.chunks).toHaveLength(1);
+    expect(finisher.calls).toEqual([]);
+    expect(controller.hasUnsavedWork()).toBe(false);
+  });
+});
+
 describe("RecorderController.stop", () => {
   it("flushes the last partial chunk into the journal, stops the heartbeat, marks the journal stopped, then finishes", async () => {
     const { controller, log, inputs, phases } = setup();

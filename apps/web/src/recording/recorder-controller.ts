@@ -10,9 +10,9 @@ import type { FinishResponse, TrackNumber } from "@tidemark/shared";
 import type { AudioSourceChoice } from "../audio/media-sources.ts";
 import type { AudioLevel } from "../audio/pcm.ts";
 import { messageOf } from "../error-message.ts";
-import { ChunkPipeline } from "./chunk-pipeline.ts";
+import { ChunkPipeline, isQuotaError } from "./chunk-pipeline.ts";
 import { deferred } from "./deferred.ts";
-import { IDLE_SNAPSHOT, type RecorderSnapshot, type RecorderTrackState } from "./recorder-snapshot.ts";
+import { IDLE_SNAPSHOT, type HaltReason, type RecorderSnapshot, type RecorderTrackState } from "./recorder-snapshot.ts";
 import { acquireRecordingLock, type HeldRecordingLock, type LockManagerLike } from "./recording-lock.ts";
 import { plannedTracks, resumePlan, type TrackPlan, type TrackSources } from "./track-plan.ts";
 import { savedPositions, serverBaseline, type ServerBaselineBytes } from "./track-positions.ts";
@@ -375,8 +375,15 @@ export class RecorderController {
   }
 
   #chunkLost(run: Run, error: unknown): void {
-    if (this.#run !== run) return;
-    this.#set({ error: `A second of audio could not be saved on this device: ${messageOf(error)}` });
+    if (this.#run !== run || run.over) return;
+    const full = isQuotaError(error);
+    const message = full
+      ? "Storage on this device is full, so recording stopped."
+      : `Audio could not be saved on this device, so recording stopped: ${messageOf(error)}`;
+    // Recording on would lose every later second as well, with no gap in the seqs for finishing
+    // to report: stop here and keep what is saved. Finishing is left to the user.
+    if (this.#snapshot.phase === "recording") void this.#halt(run, full ? "storage-full" : "storage-failed", message);
+    else this.#set({ error: message });
   }
 
   async #refreshPositions(run: Run): Promise<void> {
@@ -454,13 +461,13 @@ export class RecorderController {
   }
 
   /** Stops capturing without finishing: the session stays open to be resumed or completed. */
-  async #halt(run: Run, reason: "taken-over" | "input-ended"): Promise<void> {
+  async #halt(run: Run, reason: HaltReason, error: string | null = null): Promise<void> {
     run.over = true;
     await this.#stopCapturing(run);
     if (run.heartbeatStarted) this.#options.heartbeat.stop();
     run.heartbeatStarted = false;
-    // The tab that took over records this session now; only an input that ended leaves it stopped.
-    if (reason === "input-ended" && run.sessionId !== "") {
+    // The tab that took over records this session now; any other halt leaves it stopped.
+    if (reason !== "taken-over" && run.sessionId !== "") {
       await this.#options.journal.setState(run.sessionId, "stopped").catch(() => undefined);
     }
     this.#endRun(run);
@@ -468,6 +475,7 @@ export class RecorderController {
       phase: "halted",
       haltReason: reason,
       lockedAction: reason === "taken-over" ? (this.#lockedRequest?.action ?? null) : null,
+      ...(error === null ? {} : { error }),
     });
   }
 

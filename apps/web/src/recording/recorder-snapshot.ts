@@ -20,8 +20,18 @@ export type RecorderPhase =
   | "finished"
   /** Another tab records this session. */
   | "locked"
-  /** Stopped without finishing: another tab took over, or every input ended by itself. */
+  /** Stopped without finishing: another tab took over, every input ended by itself, or the device could not save audio. */
   | "halted";
+
+/** Why a recording stopped without finishing. */
+export type HaltReason =
+  | "taken-over"
+  /** Every input ended by itself. */
+  | "input-ended"
+  /** The journal refused a chunk for lack of space. */
+  | "storage-full"
+  /** The journal kept failing to save a chunk for another reason. */
+  | "storage-failed";
 
 export interface RecorderTrackState {
   track: TrackNumber;
@@ -48,7 +58,7 @@ export interface RecorderSnapshot {
   missing: MissingChunksError["missing"] | null;
   /** The assembled files, once `finished`. */
   files: SessionFile[];
-  haltReason: "taken-over" | "input-ended" | null;
+  haltReason: HaltReason | null;
   /** What "Take over" would do, while `locked` or after a take-over. */
   lockedAction: "resume" | "finish" | null;
   /** A failure worth showing, as a sentence. */

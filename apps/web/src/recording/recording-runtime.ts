@@ -5,6 +5,7 @@ import {
   detectLocalRecovery,
   detectRecovery,
   finishRecording,
+  webLockRunner,
 } from "@tidemark/client";
 import { openAudioSource } from "../audio/media-sources.ts";
 import { TrackCapture } from "../audio/track-capture.ts";
@@ -58,9 +59,11 @@ const openCaptures: OpenCaptures = async (requests) => {
  */
 function createRecordingRuntime() {
   const journal = new ChunkJournal();
-  const uploader = new ChunkUploader({ journal, api });
+  const browserLocks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+  // Every tab shares the journal; one tab at a time uploads it, for all of them.
+  const uploader = new ChunkUploader({ journal, api, runExclusively: webLockRunner(browserLocks) });
   const heartbeat = new SessionHeartbeat({ api });
-  const locks = typeof navigator !== "undefined" && navigator.locks ? (navigator.locks as LockManagerLike) : undefined;
+  const locks = browserLocks ? (browserLocks as LockManagerLike) : undefined;
   const recorder = new RecorderController({
     api,
     journal,

@@ -54,6 +54,21 @@ describe("recorder slice", () => {
     expect(store.getState().recorderTitle).toBe("Episode 3");
   });
 
+  it("shows that recording stopped because storage on this device is full", async () => {
+    const { store, journal, inputs } = createTestStore();
+    await store.getState().startRecording();
+
+    journal.appendError = new DOMException("The quota has been exceeded.", "QuotaExceededError");
+    inputs.opened[0]!.chunk();
+    await settle();
+
+    expect(store.getState().recorder).toMatchObject({
+      phase: "halted",
+      haltReason: "storage-full",
+      error: "Storage on this device is full, so recording stopped.",
+    });
+  });
+
   it("warns before leaving while recording or while anything waits for upload, and not otherwise", async () => {
     const { store, inputs } = createTestStore();
     const state = () => store.getState();

@@ -62,6 +62,8 @@ export class FakeRecordingServer implements RecordingApi {
   readonly #sessions = new Map<string, FakeSession>();
   readonly #faults: Fault[] = [];
   readonly #inFlight = new Map<string, number>();
+  /** Sessions whose finish is under way; like the server, they refuse tracks and chunks meanwhile. */
+  readonly #finishing = new Set<string>();
   #clock = Date.UTC(2025, 0, 1, 12);
   #tokens = 0;
 
@@ -92,6 +94,13 @@ export class FakeRecordingServer implements RecordingApi {
   setStatus(id: string, status: SessionStatus): void {
     const entry = this.#require(id);
     entry.session = { ...entry.session, status, completedAt: status === "completed" ? this.#now() : null };
+  }
+
+  /** A finish of the session (from another device, say) is under way, or no longer. */
+  setFinishing(id: string, finishing: boolean): void {
+    this.#require(id);
+    if (finishing) this.#finishing.add(id);
+    else this.#finishing.delete(id);
   }
 
   /** The server loses a stored chunk (e.g. a restore from an older backup). */
@@ -176,8 +185,7 @@ export class FakeRecordingServer implements RecordingApi {
 
   async declareTrack(id: string, track: TrackNumber, declaration: TrackDeclaration): Promise<TrackSummary> {
     await this.#enter("declareTrack", `${id}/${track}`);
-    const entry = this.#found(id);
-    if (entry.session.status === "completed") throw new ApiError(409, "The session is already completed.");
+    const entry = this.#writable(id);
     const existing = entry.tracks.get(track);
     if (existing) {
       const same =
@@ -199,8 +207,7 @@ export class FakeRecordingServer implements RecordingApi {
     try {
       // Hashing takes real time, so overlapping uploads would show in the in-flight count.
       const actual = await sha256Base64(pcm);
-      const entry = this.#found(id);
-      if (entry.session.status === "completed") throw new ApiError(409, "The session is already completed.");
+      const entry = this.#writable(id);
       const stored = entry.tracks.get(track);
       if (!stored) throw new ApiError(409, `Track ${track} is not declared.`);
       if (pcm.byteLength > CHUNK_MAX_BYTES) throw new ApiError(413, "The chunk is too large.");
@@ -227,8 +234,7 @@ export class FakeRecordingServer implements RecordingApi {
 
   async finishSession(id: string, body?: NonNullable<FinishBody>): Promise<FinishResponse> {
     await this.#enter("finishSession", id);
-    const entry = this.#found(id);
-    if (entry.session.status === "completed") throw new ApiError(409, "The session is already completed.");
+    const entry = this.#writable(id);
     const missing: MissingSeqs = { "0": [], "1": [] };
     for (const [track, stored] of entry.tracks) {
       const summary = summarize(track, stored);
@@ -281,6 +287,14 @@ export class FakeRecordingServer implements RecordingApi {
   #found(id: string): FakeSession {
     const entry = this.#sessions.get(id);
     if (!entry) throw new ApiError(404, "Session not found.");
+    return entry;
+  }
+
+  /** A session that takes tracks, chunks and a finish: known, not completed, not being finished. */
+  #writable(id: string): FakeSession {
+    const entry = this.#found(id);
+    if (entry.session.status === "completed") throw new ApiError(409, "The session is already completed.");
+    if (this.#finishing.has(id)) throw new ApiError(409, "Session is being finished; it accepts no more audio");
     return entry;
   }
 

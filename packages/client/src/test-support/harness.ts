@@ -1,5 +1,6 @@
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { ChunkJournal, type TrackNumber } from "../chunk-journal.ts";
+import type { RunExclusively } from "../uploader.ts";
 
 type TimerHandle = ReturnType<typeof setTimeout>;
 
@@ -92,7 +93,70 @@ export async function until(condition: () => boolean, timeoutMs = 2_000): Promis
   }
 }
 
+/** Follows `promise`, so a test can see whether (and with what) it settled while time runs on. */
+export function outcome<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => unknown } {
+  let result: unknown = "pending";
+  promise.then(
+    (value) => (result = value),
+    (error: unknown) => (result = error),
+  );
+  return { promise, settled: () => result };
+}
+
 /** Lets every queued task run (IndexedDB work and scripted answers included). */
 export async function settle(rounds = 20): Promise<void> {
   for (let index = 0; index < rounds; index += 1) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * One lock shared by the "tabs" of a test, like a Web Lock: exclusive, granted in request order,
+ * a wait ends when its signal aborts. `holdElsewhere()` makes a tab outside the test hold it.
+ */
+export function sharedLock() {
+  const queue: Array<() => void> = [];
+  let held = false;
+  const grantNext = () => {
+    if (held) return;
+    const next = queue.shift();
+    if (!next) return;
+    held = true;
+    next();
+  };
+  const release = () => {
+    held = false;
+    grantNext();
+  };
+  const run: RunExclusively = (task, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const grant = () => {
+        signal.removeEventListener("abort", onAbort);
+        task().then(resolve, reject).finally(release);
+      };
+      const onAbort = () => {
+        const index = queue.indexOf(grant);
+        if (index < 0) return;
+        queue.splice(index, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      queue.push(grant);
+      grantNext();
+    });
+  return {
+    run,
+    isHeld: () => held,
+    /** Requests waiting to be granted. */
+    waiting: () => queue.length,
+    /** Another tab takes the lock (once it is free) and holds it until the returned function is called. */
+    holdElsewhere(): () => void {
+      let done: () => void = () => undefined;
+      const holding = new Promise<void>((resolve) => (done = resolve));
+      void run(() => holding, new AbortController().signal);
+      return done;
+    },
+  };
 }
