@@ -10,14 +10,22 @@ export const RECENT_SESSIONS_KEPT_WHEN_FULL = 3;
 /** Dismissed recovery notices kept when storage is full (the newest). */
 export const DISMISSED_RECOVERY_KEPT_WHEN_FULL = 100;
 
-/** Removes every record moved aside as damaged: kept for inspection, never needed to run. */
-export function pruneQuarantinedRecords<P>(): QuotaPruneStep<P> {
+/**
+ * Removes records moved aside as damaged. Such a record could not be read, but it may be the only
+ * copy of work the server never had (a draft typed offline), so this is the last resort: `older`
+ * removes every damaged copy but the newest, `newest` then that one too (it is the likeliest to
+ * hold the latest work). The phrase says they went only because nothing else made room.
+ */
+export function pruneQuarantinedRecords<P>(which: "older" | "newest"): QuotaPruneStep<P> {
   return {
-    name: "quarantined records",
+    name: which === "older" ? "older damaged copies" : "newest damaged copy",
     async prune({ storage, state }) {
-      const copies = await storage.listQuarantined();
-      for (const copy of copies) await storage.removeQuarantined(copy.id);
-      return { state, removed: copies.length === 0 ? null : `${count(copies.length, "damaged copy", "damaged copies")} of saved data set aside earlier` };
+      const copies = [...(await storage.listQuarantined())].sort((a, b) => a.quarantinedAt - b.quarantinedAt || a.id - b.id);
+      const doomed = which === "older" ? copies.slice(0, -1) : copies.slice(-1);
+      for (const copy of doomed) await storage.removeQuarantined(copy.id);
+      if (doomed.length === 0) return { state, removed: null };
+      const what = which === "older" ? count(doomed.length, "older copy", "older copies") : "the last copy";
+      return { state, removed: `${what} of saved data set aside as damaged (only because nothing else made enough room)` };
     },
   };
 }
@@ -37,14 +45,14 @@ export function pruneConflictCopiesOlderThan<P>(maxAgeMs: number): QuotaPruneSte
 
 /**
  * The order in which the app's persisted state makes room when storage is full, least valuable
- * first: damaged copies set aside, conflict copies untouched for a week, recent sessions beyond
- * the newest three (the server lists them all), then dismissed recovery notices beyond the newest
- * hundred (at worst a notice shows again). The draft, the parameters and the saved voices are
- * never pruned: they are the user's work and settings.
+ * first: conflict copies untouched for a week, recent sessions beyond the newest three (the
+ * server lists them all), dismissed recovery notices beyond the newest hundred (at worst a notice
+ * shows again), and only when all that was not enough, damaged copies set aside, the older ones
+ * before the newest. The draft, the parameters and the saved voices are never pruned: they are
+ * the user's work and settings.
  */
 export function appStateQuotaPruneSteps(): QuotaPruneStep<PersistedAppState>[] {
   return [
-    pruneQuarantinedRecords(),
     pruneConflictCopiesOlderThan(CONFLICT_COPY_PRUNE_AGE_MS),
     {
       name: "older recent sessions",
@@ -69,6 +77,8 @@ export function appStateQuotaPruneSteps(): QuotaPruneStep<PersistedAppState>[] {
         };
       },
     },
+    pruneQuarantinedRecords("older"),
+    pruneQuarantinedRecords("newest"),
   ];
 }
 

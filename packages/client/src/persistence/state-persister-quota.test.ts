@@ -42,32 +42,71 @@ function stateWithSessions(count: number): Partial<PersistedAppState> {
   return { sessions: { ...state.sessions, recent: Array.from({ length: count }, (_, index) => listedSession(index + 1)) } };
 }
 
+/** A persister with the app's prune steps over `storage`, hydrated, after it saved one change of `store`. */
+async function saveAChange(storage: StateStorage, store = createTestAppStore()) {
+  const persister = appPersister(storage, store, { pruneForQuota: appStateQuotaPruneSteps(), now: () => NOW });
+  await persister.hydrate();
+  store.setState({ engine: "browser" });
+  await persister.flush();
+  return { persister, store };
+}
+
+/** What the persister reports when the damaged copies had to go too. */
+const LAST_DAMAGED_COPY = "the last copy of saved data set aside as damaged (only because nothing else made enough room)";
+
 describe("createStatePersister: full storage", () => {
-  it("prunes in the defined order until the write fits, reports what went, and shows the saved state", async () => {
+  it("prunes in the defined order until the write fits, damaged copies last, reports what went, and shows the saved state", async () => {
     const { storage } = await openTestStateStorage();
     await withDamagedCopyAndConflicts(storage);
     fillUp(storage, async (recent) => (await storage.listQuarantined()).length > 0 || recent > 3);
     const writes = recordWrites(storage);
-    const store = createTestAppStore(stateWithSessions(8));
-    const persister = appPersister(storage, store, { pruneForQuota: appStateQuotaPruneSteps(), now: () => NOW });
-    await persister.hydrate();
-
-    store.setState({ engine: "browser" });
-    await persister.flush();
+    const { persister, store } = await saveAChange(storage, createTestAppStore(stateWithSessions(8)));
 
     const { quota, phase, error } = persister.getStatus();
     expect(phase).toBe("saved");
     expect(error).toBeNull();
     expect(quota?.pruned).toEqual([
-      "1 damaged copy of saved data set aside earlier",
       "1 conflict copy older than 7 days",
       "5 older entries of the recent sessions list (the server still has them)",
+      LAST_DAMAGED_COPY,
     ]);
-    expect(quota?.message).toMatch(/^Storage on this device was full, so 1 damaged copy .* were removed to save your work\.$/);
+    expect(quota?.message).toMatch(/^Storage on this device was full, so 1 conflict copy .* \(only because nothing else made enough room\) were removed to save your work\.$/);
+    expect(await storage.listQuarantined()).toEqual([]);
     expect((await storage.listConflicts()).map((copy) => copy.id)).toEqual(["fresh"]);
     expect(store.getState().sessions.recent.map((session) => session.title)).toEqual(["Session 1", "Session 2", "Session 3"]);
     expect(store.getState().engine).toBe("browser");
     expect(writes).toHaveLength(1);
+  });
+
+  it("keeps the damaged copies when pruning everything else makes enough room", async () => {
+    const { storage } = await openTestStateStorage();
+    await withDamagedCopyAndConflicts(storage);
+    fillUp(storage, async (recent) => recent > 3);
+    const { persister } = await saveAChange(storage, createTestAppStore(stateWithSessions(8)));
+
+    expect(persister.getStatus()).toMatchObject({ phase: "saved", error: null });
+    expect(persister.getStatus().quota?.pruned).toEqual([
+      "1 conflict copy older than 7 days",
+      "5 older entries of the recent sessions list (the server still has them)",
+    ]);
+    expect(await storage.listQuarantined()).toHaveLength(1);
+  });
+
+  it("removes the older damaged copies before the newest one, which goes only if there is still no room", async () => {
+    const { storage } = await openTestStateStorage();
+    const damaged = { key: APP_KEY, reason: "checksum" as const, detail: "", record: "bytes" };
+    // Set aside in another order than their age: the newest comes first.
+    await storage.addQuarantined({ ...damaged, quarantinedAt: NOW - DAY_MS });
+    await storage.addQuarantined({ ...damaged, quarantinedAt: NOW - 3 * DAY_MS });
+    await storage.addQuarantined({ ...damaged, quarantinedAt: NOW - 2 * DAY_MS });
+    fillUp(storage, async () => (await storage.listQuarantined()).length > 1);
+    const { persister } = await saveAChange(storage);
+
+    expect(persister.getStatus()).toMatchObject({
+      phase: "saved",
+      quota: { pruned: ["2 older copies of saved data set aside as damaged (only because nothing else made enough room)"] },
+    });
+    expect((await storage.listQuarantined()).map((copy) => copy.quarantinedAt)).toEqual([NOW - DAY_MS]);
   });
 
   it("keeps the state in memory and says so when nothing more can be pruned, then saves once there is room", async () => {
@@ -75,12 +114,7 @@ describe("createStatePersister: full storage", () => {
     let full = true;
     fillUp(storage, async () => full);
     const writes = recordWrites(storage);
-    const store = createTestAppStore();
-    const persister = appPersister(storage, store, { pruneForQuota: appStateQuotaPruneSteps(), now: () => NOW });
-    await persister.hydrate();
-
-    store.setState({ engine: "browser" });
-    await persister.flush();
+    const { persister, store } = await saveAChange(storage);
 
     expect(persister.getStatus()).toMatchObject({
       phase: "error",
@@ -117,19 +151,26 @@ describe("createStatePersister: full storage", () => {
     await persister.flush();
 
     expect(storage.kind).toBe("localstorage");
-    expect(persister.getStatus()).toMatchObject({ phase: "saved", quota: { pruned: ["1 damaged copy of saved data set aside earlier"] } });
+    expect(persister.getStatus()).toMatchObject({ phase: "saved", quota: { pruned: [LAST_DAMAGED_COPY] } });
     expect(await storage.listQuarantined()).toEqual([]);
     const stored = await decodeRecord(await storage.readRecord(APP_KEY));
     expect(stored.ok && (stored.value as PersistedAppState).draft.notes).toHaveLength(9_000);
   });
 
-  it("trims dismissed recovery notices to the newest hundred as the last step", async () => {
+  it("trims dismissed recovery notices to the newest hundred as the last step before the damaged copies", async () => {
     const steps = appStateQuotaPruneSteps();
+    expect(steps.map((step) => step.name)).toEqual([
+      "old conflict copies",
+      "older recent sessions",
+      "dismissed recovery notices",
+      "older damaged copies",
+      "newest damaged copy",
+    ]);
     const { storage } = await openTestStateStorage();
     const ids = Array.from({ length: 150 }, (_, index) => listedSession(index).id);
     const state = { ...defaultPersistedAppState(), recovery: { dismissedSessionIds: ids } };
 
-    const result = await steps[steps.length - 1]?.prune({ storage, state, now: NOW });
+    const result = await steps[2]?.prune({ storage, state, now: NOW });
 
     expect(result?.state.recovery.dismissedSessionIds).toEqual(ids.slice(50));
     expect(result?.removed).toBe("50 dismissed recovery notices (they may show again)");
