@@ -59,10 +59,38 @@ describe("persisted app state", () => {
     );
   });
 
-  it("leaves runtime state out", async () => {
+  it("leaves runtime state out: a generation in progress, the connection status and errors change nothing saved", async () => {
     const store = await workedOnStore();
-    const saved = partializeAppState(store.getState()) as unknown as Record<string, unknown>;
+    const before = partializeAppState(store.getState());
+
+    store.getState().setGenerating(true);
+    store.getState().setLiveStatus("open");
+    store.getState().reportError(new Error("A runtime error that must not be saved."));
+    const saved = partializeAppState(store.getState());
+
+    expect(store.getState()).toMatchObject({ isGenerating: true, liveStatus: "open", error: "A runtime error that must not be saved." });
+    expect(saved).toEqual(before);
     expect(Object.keys(saved).sort()).toEqual(["draft", "engine", "parameters", "preferences", "recovery", "sessions", "voices"]);
+    expect(JSON.stringify(saved)).not.toMatch(/isGenerating|liveStatus|runtime error/);
+  });
+
+  it("saves only plain data: no File, Blob or other object a page cannot outlive, and no blob URL", async () => {
+    const saved = partializeAppState((await workedOnStore()).getState());
+
+    // A File, a Blob, a Date or a Map would not come back the same from JSON.
+    expect(JSON.parse(JSON.stringify(saved))).toStrictEqual(saved);
+    expect(JSON.stringify(saved)).not.toContain('"blob:');
+  });
+
+  it("starts a page that loads a saved state with no generation running", async () => {
+    const running = await workedOnStore();
+    running.getState().setGenerating(true);
+    const saved = partializeAppState(running.getState());
+    const { store: fresh } = createTestStore();
+
+    fresh.setState(mergePersistedState(saved, fresh.getState()));
+
+    expect(fresh.getState().isGenerating).toBe(false);
   });
 
   it("puts back into a fresh store exactly what was saved", async () => {

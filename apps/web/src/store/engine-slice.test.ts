@@ -19,4 +19,15 @@ describe("engine slice", () => {
 
     expect(store.getState().engine).toBe("flite");
   });
+
+  it("is not generating at first, and says so while told it is", () => {
+    const { store } = createTestStore();
+    expect(store.getState().isGenerating).toBe(false);
+
+    store.getState().setGenerating(true);
+    expect(store.getState().isGenerating).toBe(true);
+
+    store.getState().setGenerating(false);
+    expect(store.getState().isGenerating).toBe(false);
+  });
 });

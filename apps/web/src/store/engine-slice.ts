@@ -3,9 +3,15 @@ import type { StateCreator } from "zustand";
 import type { AppState } from "./app-store.ts";
 
 export interface EngineSlice {
-  /** The speech engine the text is synthesized with. */
+  /** The speech engine the text is synthesized with; saved. */
   engine: SynthesisEngine;
   setEngine: (engine: SynthesisEngine) => void;
+  /**
+   * Whether speech is being generated right now. Runtime only, never saved: a generation does not
+   * survive the page, so a reload that restored `true` would show one running that is not.
+   */
+  isGenerating: boolean;
+  setGenerating: (isGenerating: boolean) => void;
 }
 
 export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = (set) => ({
@@ -14,4 +20,6 @@ export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = (s
     // A value from a form or an imported file: only known engines get in.
     if (SynthesisEngineSchema.safeParse(engine).success) set({ engine });
   },
+  isGenerating: false,
+  setGenerating: (isGenerating) => set({ isGenerating }),
 });
