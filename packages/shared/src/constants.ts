@@ -30,8 +30,16 @@ export const RECOVERY_TOKEN_TTL_HOURS = 24;
 /** Largest `PUT /api/preferences` body, in bytes. */
 export const PREFERENCES_MAX_BYTES = 64 * 1024;
 
-/** Largest `PUT /api/session/:id/checkpoint` body, in bytes (about 100 long chapters of text). */
-export const CHECKPOINT_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest `PUT /api/session/:id/checkpoint` body, in bytes: room for the largest checkpoint the
+ * schema accepts, written in the most bytes JSON can take. A character takes at most 6 bytes (a
+ * control character is written `\u0001`), so `CHAPTERS_MAX` chapters of `CHAPTER_TEXT_MAX_LENGTH`
+ * characters with their titles and ids come to 15.2 MB at worst (2.5 MB as plain text), which
+ * leaves 1.5 MB of headroom. The limit is what one request may make the server hold in
+ * memory several times over (the body, its parse, the sealed copy), which is why the chapter
+ * limits below are sized to it rather than the other way round.
+ */
+export const CHECKPOINT_MAX_BYTES = 16 * 1024 * 1024;
 
 /** How often a client pushes the checkpoint of the work it has open, besides on change. */
 export const CHECKPOINT_INTERVAL_MS = 30_000;
@@ -39,11 +47,14 @@ export const CHECKPOINT_INTERVAL_MS = 30_000;
 /** Voice presets a user can keep. */
 export const SAVED_VOICES_MAX = 50;
 
-/** Chapters in one synthesis draft. */
-export const CHAPTERS_MAX = 500;
+/** Chapters in one synthesis draft. With the chapter length below, every valid draft fits `CHECKPOINT_MAX_BYTES`. */
+export const CHAPTERS_MAX = 100;
 
-/** Longest chapter text, in characters. */
-export const CHAPTER_TEXT_MAX_LENGTH = 200_000;
+/**
+ * Longest chapter text, in characters: about 4 000 words, a long chapter. `CHAPTERS_MAX` of them
+ * (2.5 million characters, some 50 hours of speech) hold a long book.
+ */
+export const CHAPTER_TEXT_MAX_LENGTH = 25_000;
 
 /** Recent sessions kept in the browser's persisted state. */
 export const RECENT_SESSIONS_PERSISTED = 10;

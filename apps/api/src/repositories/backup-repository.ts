@@ -1,6 +1,6 @@
-import { eq, getTableColumns } from "drizzle-orm";
+import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { sessionCheckpoints, userPreferences } from "../db/schema.ts";
+import { sessionCheckpoints, sessions, userPreferences } from "../db/schema.ts";
 
 /** A stored, encrypted document: its version, the sealed value and when it was written. */
 export type SealedDocumentRow = Omit<typeof userPreferences.$inferSelect, "userId">;
@@ -35,11 +35,22 @@ export class BackupRepository {
     return this.db.select(checkpointColumns).from(sessionCheckpoints).where(eq(sessionCheckpoints.sessionId, sessionId)).get();
   }
 
+  /**
+   * Stores the checkpoint and moves its session's `updatedAt` to the write (never backwards).
+   * Retention deletes sessions by their last update or heartbeat, and a synthesis draft has no
+   * heartbeats: without this, a draft edited every day would lose its backup a day after its
+   * session was created. Both statements run in the caller's transaction.
+   */
   saveCheckpoint(sessionId: string, row: SealedDocumentRow): void {
     this.db
       .insert(sessionCheckpoints)
       .values({ sessionId, ...row })
       .onConflictDoUpdate({ target: sessionCheckpoints.sessionId, set: row })
+      .run();
+    this.db
+      .update(sessions)
+      .set({ updatedAt: sql`max(${sessions.updatedAt}, ${row.updatedAt})` })
+      .where(eq(sessions.id, sessionId))
       .run();
   }
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  CHAPTER_TEXT_MAX_LENGTH,
+  CHAPTERS_MAX,
   CHECKPOINT_MAX_BYTES,
   CheckpointConflictSchema,
   CheckpointDocumentSchema,
@@ -9,6 +11,8 @@ import {
   PreferencesConflictSchema,
   PreferencesDocumentSchema,
   ServerMessageSchema,
+  SessionCheckpointStateSchema,
+  TITLE_MAX_LENGTH,
   type Preferences,
   type SessionCheckpointState,
 } from "@tidemark/shared";
@@ -237,20 +241,60 @@ describe("server backup of preferences and checkpoints", () => {
       expect((await getCheckpoint(alice, "not-an-id")).statusCode).toBe(400);
     });
 
-    it("accepts checkpoints far above the ordinary JSON limit and refuses a body above CHECKPOINT_MAX_BYTES with 413", async () => {
-      const large = checkpointWith("a".repeat(150_000));
-      large.chapters = Array.from({ length: 10 }, (_, index) => ({ id: `c${index}`, title: `Chapter ${index}`, text: "a".repeat(150_000) }));
-      const accepted = await putCheckpoint(alice, sessionId, { baseVersion: 0, state: large });
-      expect(accepted.statusCode).toBe(200);
-      expect((await getCheckpoint(alice, sessionId)).json()).toEqual({ version: 1, state: large });
+    it("accepts the largest checkpoint the schema allows, even written in the most bytes JSON can take", async () => {
+      // A control character is the longest a character gets in JSON: 6 bytes ("\u0001").
+      const longest = (length: number) => "\u0001".repeat(length);
+      const largest: SessionCheckpointState = {
+        ...checkpointWith(""),
+        title: longest(TITLE_MAX_LENGTH),
+        chapters: Array.from({ length: CHAPTERS_MAX }, () => ({
+          id: longest(64),
+          title: longest(TITLE_MAX_LENGTH),
+          text: longest(CHAPTER_TEXT_MAX_LENGTH),
+        })),
+        voice: longest(100),
+        notes: longest(10_000),
+        position: { chapter: Number.MAX_SAFE_INTEGER, offset: Number.MAX_SAFE_INTEGER },
+      };
+      expect(SessionCheckpointStateSchema.safeParse(largest).success).toBe(true);
+      const body = JSON.stringify({ baseVersion: 0, state: largest });
+      // Far beyond the ordinary JSON limit: the route's own limit is what lets it in.
+      expect(Buffer.byteLength(body)).toBeGreaterThan(15_000_000);
 
-      const tooLarge = checkpointWith("");
-      tooLarge.chapters = Array.from({ length: 25 }, (_, index) => ({ id: `c${index}`, title: "", text: "a".repeat(180_000) }));
-      expect(Buffer.byteLength(JSON.stringify(tooLarge))).toBeGreaterThan(CHECKPOINT_MAX_BYTES);
+      const accepted = await app.inject({
+        method: "PUT",
+        url: `/api/session/${sessionId}/checkpoint`,
+        headers: { ...alice.headers, "content-type": "application/json" },
+        payload: body,
+      });
+
+      expect(accepted.statusCode).toBe(200);
+      expect((await getCheckpoint(alice, sessionId)).json()).toEqual({ version: 1, state: largest });
+    });
+
+    it("refuses a checkpoint body above CHECKPOINT_MAX_BYTES with 413 and keeps the stored version", async () => {
+      await putCheckpoint(alice, sessionId, { baseVersion: 0, state: checkpointWith("kept") });
+      const tooLarge = checkpointWith("a".repeat(CHECKPOINT_MAX_BYTES));
+
       const refused = await putCheckpoint(alice, sessionId, { baseVersion: 1, state: tooLarge });
+
       expect(refused.statusCode).toBe(413);
       expect(refused.json()).toEqual({ message: expect.any(String) });
-      expect((await getCheckpoint(alice, sessionId)).json().version).toBe(1);
+      expect((await getCheckpoint(alice, sessionId)).json()).toEqual({ version: 1, state: checkpointWith("kept") });
+    });
+
+    it("keeps a draft whose checkpoint was written within the retention period, and deletes one left alone", async () => {
+      const left = (await createSession(app, alice, { kind: "synthesis", title: "left alone" })).id;
+      expect((await putCheckpoint(alice, left, { baseVersion: 0, state: checkpointWith("written once") })).statusCode).toBe(200);
+      // A synthesis draft sends no keepalives: its checkpoints are its only sign of life.
+      clock.advance(20 * 3_600_000);
+      expect((await putCheckpoint(alice, sessionId, { baseVersion: 0, state: checkpointWith("still typing") })).statusCode).toBe(200);
+      clock.advance(10 * 3_600_000);
+
+      expect((await app.retention.run()).sessions).toBe(1);
+
+      expect((await getCheckpoint(alice, sessionId)).json()).toEqual({ version: 1, state: checkpointWith("still typing") });
+      expect((await getCheckpoint(alice, left)).statusCode).toBe(404);
     });
 
     it("deletes a session's checkpoint together with the session", async () => {

@@ -65,7 +65,9 @@ export class BackupService {
 
   /**
    * Accepted whatever the session's status: a completed session's text and notes remain the
-   * user's to edit, and a checkpoint never changes the session's lifecycle.
+   * user's to edit, and a checkpoint never changes the session's lifecycle. It does count as
+   * activity: the session's `updatedAt` moves with it, so retention keeps a draft that is
+   * being worked on. (The lifecycle's cache holds only owner and status, which do not change.)
    */
   putCheckpoint(userId: string, sessionId: string, body: PutCheckpointBody): CheckpointDocument {
     return this.put(() => this.checkpoint(this.lifecycle.requireOwned(userId, sessionId)), body.baseVersion, body.state);

@@ -3,13 +3,14 @@ import { useBackupStatus, usePersistence, useRestoreState } from "../persistence
 import { pagePersistence } from "../persistence/page-persistence.ts";
 import { ConflictCopies } from "./ConflictCopies.tsx";
 
-/** What the persisted state layer has to tell: damaged storage, full storage, a failed save, conflicts. */
+/** What the persisted state layer has to tell: damaged storage, full storage, a failed save, a refused backup, conflicts. */
 export function PersistenceNotices() {
   return (
     <>
       <CorruptionNotice />
       <QuotaNotice />
       <SaveError />
+      <BackupRefused />
       <ConflictCopies />
     </>
   );
@@ -94,6 +95,23 @@ function SaveError() {
     <div className="notice notice-warning" role="alert" data-testid="save-error">
       <p>{status.error}</p>
       {backup.phase !== "offline" && <p className="muted">The server backup still receives your changes.</p>}
+    </div>
+  );
+}
+
+/**
+ * The server refused a backup for good (too large, invalid): the work is on this device only, and
+ * the auto-save indicator alone would not say why. Shown until a later push of it gets through.
+ */
+function BackupRefused() {
+  const { refused } = useBackupStatus();
+  if (!refused) return null;
+  return (
+    <div className="notice notice-danger" role="alert" data-testid="backup-refused">
+      <p>
+        <strong>Not backed up on the server.</strong> {refused}
+      </p>
+      <p className="muted">Export your data from the settings to keep a copy elsewhere.</p>
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import type { LostCheckpointHandler } from "@tidemark/client";
 import type { Preferences, SessionCheckpointState } from "@tidemark/shared";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createTestStore } from "../store/test-store.ts";
@@ -11,11 +12,17 @@ function setup(options: { createDraftSession?: () => Promise<string>; holdPrefer
   const pushes: Array<{ kind: "preferences"; value: Preferences } | { kind: "checkpoint"; sessionId: string; value: SessionCheckpointState }> = [];
   let remote = false;
   const createDraftSession = vi.fn(options.createDraftSession ?? (async () => SESSION));
+  // What the server backup calls when a checkpoint push answers 404.
+  let lostSessionHandler: LostCheckpointHandler | null = null;
   const sync = createBackupSync({
     store,
     backup: {
       pushPreferences: async (value) => void pushes.push({ kind: "preferences", value }),
       pushCheckpoint: async (sessionId, value) => void pushes.push({ kind: "checkpoint", sessionId, value }),
+      handleLostSessions: (handler) => {
+        lostSessionHandler = handler;
+        return () => void (lostSessionHandler = null);
+      },
     },
     createDraftSession,
     isRemoteChange: () => remote,
@@ -35,7 +42,11 @@ function setup(options: { createDraftSession?: () => Promise<string>; holdPrefer
       remote = false;
     }
   };
-  return { store, state: () => store.getState(), sync, pushes, asRemote, createDraftSession, overwritten };
+  const sessionLost = (sessionId: string, value: SessionCheckpointState) => {
+    if (!lostSessionHandler) throw new Error("No one takes lost sessions.");
+    return lostSessionHandler({ sessionId, value });
+  };
+  return { store, state: () => store.getState(), sync, pushes, asRemote, createDraftSession, overwritten, sessionLost };
 }
 
 async function advance(ms: number): Promise<void> {
@@ -253,5 +264,73 @@ describe("backup sync", () => {
 
     await advance(2_000);
     expect(pushes).toMatchObject([{ kind: "checkpoint", value: { title: "Their title", chapters: [{ text: "Mine" }] } }]);
+  });
+  describe("when the server has lost the session of a checkpoint", () => {
+    const NEW_SESSION = "0190f5d2-8c4e-7a3b-9d2f-000000000003";
+    const lastCheckpoint = (pushes: ReturnType<typeof setup>["pushes"]) => pushes.filter((push) => push.kind === "checkpoint").at(-1);
+
+    /** A started sync whose open draft, attached to SESSION, has text; new sessions come from `createDraftSession`. */
+    async function draftOnSession(createDraftSession: () => Promise<string> = async () => NEW_SESSION) {
+      const setupResult = setup({ createDraftSession });
+      const { state, sync, asRemote } = setupResult;
+      asRemote(() => state().attachDraftSession(SESSION));
+      await sync.start();
+      state().setDraftTitle("Moby Dick");
+      state().editChapterText(state().draft.chapters[0]!.id, "Call me Ishmael.");
+      await sync.flush();
+      return setupResult;
+    }
+
+    it("detaches the open draft, gives it a new session and pushes all of it there", async () => {
+      const { state, pushes, createDraftSession, sessionLost } = await draftOnSession();
+      const lost = lastCheckpoint(pushes)!.value as SessionCheckpointState;
+
+      await expect(sessionLost(SESSION, lost)).resolves.toBe(NEW_SESSION);
+
+      expect(createDraftSession).toHaveBeenCalledWith("Moby Dick");
+      expect(state().draft).toMatchObject({ sessionId: NEW_SESSION, chapters: [{ text: "Call me Ishmael." }] });
+      expect(state().currentSessionId).toBe(NEW_SESSION);
+      expect(lastCheckpoint(pushes)).toMatchObject({ sessionId: NEW_SESSION, value: { title: "Moby Dick", chapters: [{ text: "Call me Ishmael." }] } });
+    });
+
+    it("keeps the open draft detached when no session can be made yet, and gives it one on the next flush", async () => {
+      let offline = true;
+      const { state, sync, pushes, sessionLost } = await draftOnSession(async () => {
+        if (offline) throw new Error("The server could not be reached.");
+        return NEW_SESSION;
+      });
+
+      await expect(sessionLost(SESSION, lastCheckpoint(pushes)!.value as SessionCheckpointState)).resolves.toBeNull();
+      expect(state().draft).toMatchObject({ sessionId: null, chapters: [{ text: "Call me Ishmael." }] });
+      expect(state().currentSessionId).toBeNull();
+
+      offline = false;
+      await sync.flush();
+      await sync.flush();
+
+      expect(state().draft.sessionId).toBe(NEW_SESSION);
+      expect(lastCheckpoint(pushes)).toMatchObject({ sessionId: NEW_SESSION, value: { chapters: [{ text: "Call me Ishmael." }] } });
+    });
+
+    it("gives a draft that is no longer open a session of its own for the value that waited", async () => {
+      const { state, pushes, createDraftSession, sessionLost } = await draftOnSession();
+      const waited = lastCheckpoint(pushes)!.value as SessionCheckpointState;
+      state().startNewDraft();
+
+      await expect(sessionLost(SESSION, waited)).resolves.toBe(NEW_SESSION);
+
+      expect(createDraftSession).toHaveBeenCalledWith("Moby Dick");
+      expect(lastCheckpoint(pushes)).toEqual({ kind: "checkpoint", sessionId: NEW_SESSION, value: waited });
+      expect(state().draft.sessionId).toBeNull();
+    });
+
+    it("stops taking lost sessions once stopped", async () => {
+      const { sync, pushes, sessionLost } = await draftOnSession();
+      const lost = lastCheckpoint(pushes)!.value as SessionCheckpointState;
+
+      sync.stop();
+
+      expect(() => sessionLost(SESSION, lost)).toThrow("No one takes lost sessions.");
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { deepEqual } from "@tidemark/client";
+import { deepEqual, type LostCheckpoint, type LostCheckpointHandler } from "@tidemark/client";
 import { CHECKPOINT_INTERVAL_MS, type Preferences, type SessionCheckpointState } from "@tidemark/shared";
 import type { AppState, AppStore } from "../store/app-store.ts";
 import { draftHasContent } from "../store/draft-slice.ts";
@@ -8,6 +8,8 @@ import { checkpointOf, preferencesOf, sameBackupValue } from "./app-state-mappin
 export interface BackupPushes {
   pushPreferences(preferences: Preferences): Promise<void>;
   pushCheckpoint(sessionId: string, state: SessionCheckpointState): Promise<void>;
+  /** Where a checkpoint whose session the server no longer has is handed to get a new one. */
+  handleLostSessions?(handler: LostCheckpointHandler): () => void;
 }
 
 export interface Timers {
@@ -90,8 +92,8 @@ function memoryEdits(): UnpushedEditsStore {
  * Pushes what the user changes to the server backup: the preferences a second after they change,
  * and the open draft's checkpoint once editing pauses (at least every 30 s while it goes on).
  * Changes that came from elsewhere are not pushed back. A draft with content but no session
- * gets one, so it has somewhere to be backed up. Listens from the moment it is created, so no
- * edit is missed before `start`.
+ * gets one, so it has somewhere to be backed up, and so does a draft whose session the server
+ * has since lost. Listens from the moment it is created, so no edit is missed before `start`.
  */
 export function createBackupSync({
   store,
@@ -235,6 +237,29 @@ export function createBackupSync({
     return creatingSession;
   }
 
+  /**
+   * The server no longer has the session a checkpoint was pushed to (it was deleted: left alone
+   * past retention, or on another device). The open draft leaves that session like a draft that
+   * never had one, so it gets a new session and is pushed there; if none can be made now, it
+   * stays detached, saved on this device, and the next push, flush or page load tries again. A
+   * draft no longer open (its push waited in the queue) gets a session of its own for that value.
+   */
+  async function rehomeLostCheckpoint({ sessionId, value }: LostCheckpoint): Promise<string | null> {
+    const state = store.getState();
+    if (state.draft.sessionId !== sessionId) {
+      const replacement = await createDraftSession(value.title.trim());
+      await backup.pushCheckpoint(replacement, value);
+      return replacement;
+    }
+    // There is no store action for this: only a lost session is ever let go of while the draft stays.
+    store.setState({ draft: { ...state.draft, sessionId: null } });
+    if (state.currentSessionId === sessionId) state.setCurrentSession(null);
+    await pushCheckpointNow();
+    const replacement = store.getState().draft.sessionId;
+    if (replacement !== null) await pushCheckpointNow();
+    return replacement;
+  }
+
   function schedulePreferences(): void {
     cancel(preferencesTimer);
     preferencesTimer = timers.setTimeout(() => void pushPreferencesNow(), preferencesDelayMs);
@@ -279,6 +304,7 @@ export function createBackupSync({
   }
 
   const unsubscribe = store.subscribe(onChange);
+  const releaseLostSessions = backup.handleLostSessions?.(rehomeLostCheckpoint) ?? (() => {});
 
   return {
     async start() {
@@ -302,6 +328,7 @@ export function createBackupSync({
     stop() {
       stopped = true;
       unsubscribe();
+      releaseLostSessions();
       cancel(preferencesTimer);
       cancel(checkpointTimer);
       preferencesTimer = checkpointTimer = null;

@@ -309,19 +309,127 @@ describe("createServerBackup", () => {
 
   it("reports a push the server refuses for good, drops it from the queue and sends the rest", async () => {
     const server = new FakeBackupServer();
-    server.refusals.push(new ApiError(413, "The checkpoint is larger than 4 MiB."));
+    server.refusals.push(new ApiError(400, "The checkpoint does not fit the schema."));
     const { backup } = await openBackup(server);
     await backup.start();
 
-    await backup.pushCheckpoint(SESSION, checkpointState("huge"));
+    await backup.pushCheckpoint(SESSION, checkpointState("invalid"));
     await backup.pushPreferences(preferences({ voice: "awb" }));
     await backup.drain();
 
     expect(server.preferences.version).toBe(1);
-    expect(backup.getStatus()).toMatchObject({
-      pending: 0,
-      phase: "error",
-      error: "The server refused the backup of the draft's checkpoint: The checkpoint is larger than 4 MiB.",
+    const refused = "The server refused the backup of the draft (The checkpoint does not fit the schema). It is saved on this device only.";
+    expect(backup.getStatus()).toMatchObject({ pending: 0, phase: "error", error: refused, refused });
+  });
+
+  it("tells the user, until a later push gets through, that a draft too large for the server is saved on this device only", async () => {
+    const server = new FakeBackupServer();
+    server.refusals.push(new ApiError(413, "Request body is too large"));
+    const { backup, timers } = await openBackup(server);
+    await backup.start();
+
+    await backup.pushCheckpoint(SESSION, checkpointState("huge"));
+    await backup.drain();
+    // A passing failure of another push does not hide it.
+    server.refusals.push(new ApiError(503, "The server is unavailable right now (503). Try again in a moment."));
+    await backup.pushPreferences(preferences({ voice: "awb" }));
+    await backup.drain();
+
+    const refused = "The server refused the backup of the draft (it is larger than the server accepts). It is saved on this device only.";
+    expect(backup.getStatus()).toMatchObject({ phase: "error", refused, error: expect.stringMatching(/retrying/) });
+    timers.fire();
+    await backup.drain();
+    expect(backup.getStatus()).toMatchObject({ refused });
+
+    await backup.pushCheckpoint(SESSION, checkpointState("shortened"));
+    await backup.drain();
+    expect(backup.getStatus()).toMatchObject({ phase: "synced", refused: null, error: null });
+  });
+
+  describe("a checkpoint whose session the server no longer has", () => {
+    const NEW_SESSION = "0190f5d2-8c4e-7a3b-9d2f-1c2b3a4d5e05";
+    const sessionGone = () => new ApiError(404, "Session not found");
+
+    /** A started backup whose lost checkpoints go to NEW_SESSION; `failures` first attempts throw. */
+    async function backupGivingNewSessions(server: FakeBackupServer, failures = 0) {
+      const opened = await openBackup(server);
+      const lost: Array<{ sessionId: string; notes: string }> = [];
+      let failed = 0;
+      opened.backup.handleLostSessions(async ({ sessionId, value }) => {
+        lost.push({ sessionId, notes: value.notes });
+        if (failed++ < failures) throw new ApiError(0, "The server could not be reached.");
+        await opened.backup.pushCheckpoint(NEW_SESSION, value);
+        return NEW_SESSION;
+      });
+      await opened.backup.start();
+      return { ...opened, lost };
+    }
+
+    it("is handed over for a new session, backed up there, and its old session is forgotten", async () => {
+      const server = new FakeBackupServer();
+      const { backup, storage, lost } = await backupGivingNewSessions(server);
+      await backup.pushCheckpoint(SESSION, checkpointState("first"));
+      await backup.drain();
+      server.refusals.push(sessionGone());
+
+      await backup.pushCheckpoint(SESSION, checkpointState("typed a day later"));
+      await backup.drain();
+
+      expect(lost).toEqual([{ sessionId: SESSION, notes: "typed a day later" }]);
+      expect(server.checkpoint(NEW_SESSION)).toEqual({ version: 1, state: checkpointState("typed a day later") });
+      expect(backup.getStatus()).toMatchObject({ pending: 0, phase: "synced", error: null, refused: null });
+      expect(await storage.listOutbox()).toEqual([]);
+      expect(await storage.readMeta("backup:known-versions")).toEqual({ [`checkpoint:${NEW_SESSION}`]: 1 });
+    });
+
+    it("stays queued and is tried again when no new session can be made yet", async () => {
+      const server = new FakeBackupServer();
+      const { backup, timers, lost } = await backupGivingNewSessions(server, 1);
+      server.refusals.push(sessionGone());
+
+      await backup.pushCheckpoint(SESSION, checkpointState("not lost"));
+      await backup.drain();
+      expect(backup.getStatus()).toMatchObject({ pending: 1, phase: "error", error: expect.stringMatching(/session is gone/) });
+
+      server.refusals.push(sessionGone());
+      timers.fire();
+      await backup.drain();
+
+      expect(lost).toHaveLength(2);
+      expect(server.checkpoint(NEW_SESSION).state?.notes).toBe("not lost");
+      expect(backup.getStatus()).toMatchObject({ pending: 0, phase: "synced" });
+    });
+
+    it("is refused, not handed over again, when the session made for it is not found either", async () => {
+      const server = new FakeBackupServer();
+      const { backup, lost } = await backupGivingNewSessions(server);
+      server.refusals.push(sessionGone(), sessionGone());
+
+      await backup.pushCheckpoint(SESSION, checkpointState("twice"));
+      await backup.drain();
+
+      expect(lost).toHaveLength(1);
+      expect(backup.getStatus()).toMatchObject({ pending: 0, phase: "error", refused: expect.stringMatching(/Session not found/) });
+    });
+
+    it("is no longer checked on refresh, while the other checkpoints still are", async () => {
+      const server = new FakeBackupServer();
+      const { backup, handedCheckpoints, storage } = await openBackup(server);
+      await backup.start();
+      await backup.pushCheckpoint(SESSION, checkpointState("deleted with its session"));
+      await backup.pushCheckpoint(OTHER_SESSION, checkpointState("mine"));
+      await backup.drain();
+      server.checkpoints.set(OTHER_SESSION, { version: 2, state: checkpointState("theirs") });
+      const getCheckpoint = server.getCheckpoint.bind(server);
+      server.getCheckpoint = async (sessionId) => {
+        if (sessionId === SESSION) throw sessionGone();
+        return getCheckpoint(sessionId);
+      };
+
+      await backup.refresh();
+
+      expect(handedCheckpoints).toEqual([[OTHER_SESSION, { version: 2, state: checkpointState("theirs") }]]);
+      expect(await storage.readMeta("backup:known-versions")).not.toHaveProperty(`checkpoint:${SESSION}`);
     });
   });
 

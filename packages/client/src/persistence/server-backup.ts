@@ -25,7 +25,25 @@ export interface BackupStatus {
   conflicts: ConflictCopy[];
   /** The last failure as a sentence, while it lasts. */
   error?: string | null;
+  /**
+   * The last push the server refused for good (too large, invalid), as a sentence for the user:
+   * that value is saved on this device only, until a later push of the same target gets through.
+   */
+  refused?: string | null;
 }
+
+/** A checkpoint push answered 404: the server no longer has its session (retention, or deleted elsewhere). */
+export interface LostCheckpoint {
+  sessionId: string;
+  value: SessionCheckpointState;
+}
+
+/**
+ * Gives a lost session's checkpoint a new home. Answers the id of the session it now goes to, or
+ * `null` when it is kept elsewhere until one can be made (the open draft, detached from the lost
+ * session). Throwing leaves the push queued, to be tried again with backoff.
+ */
+export type LostCheckpointHandler = (lost: LostCheckpoint) => Promise<string | null>;
 
 type TimerHandle = ReturnType<typeof setTimeout>;
 
@@ -66,6 +84,11 @@ export interface ServerBackup {
   /** The server's preferences, e.g. to restore from. Changes nothing here. */
   fetchPreferences(): Promise<PreferencesDocument>;
   fetchCheckpoint(sessionId: string): Promise<CheckpointDocument>;
+  /**
+   * Sets who takes a checkpoint whose session the server no longer has; returns a function that
+   * unsets it. Without one, such a push is refused for good like any other 4xx.
+   */
+  handleLostSessions(handler: LostCheckpointHandler): () => void;
   /** Puts a conflict copy back: into the store, and as a new write on top of the server's version. */
   keepConflict(id: string): Promise<void>;
   discardConflict(id: string): Promise<void>;
@@ -128,6 +151,7 @@ class Backup implements ServerBackup {
     preferencesVersion: 0,
     conflicts: [],
     error: null,
+    refused: null,
   });
   /** Server version last seen per target (`preferences`, `checkpoint:<id>`). */
   #versions: Record<string, number> = {};
@@ -138,6 +162,13 @@ class Backup implements ServerBackup {
   #retryAttempt = 0;
   /** Pushes the server refused for good, per target, reported until that target is backed up again. */
   readonly #refusals = new Map<string, string>();
+  #lostSessionHandler: LostCheckpointHandler | null = null;
+  /**
+   * Sessions made here for a lost session's checkpoint. One of them answering 404 as well is
+   * refused rather than given yet another session: something other than a deleted session is
+   * wrong, and making sessions in a loop would not fix it.
+   */
+  readonly #replacementSessions = new Set<string>();
   /** Sends, event handling and conflict actions run one at a time. */
   #lock: Promise<void> = Promise.resolve();
   #disposed = false;
@@ -215,7 +246,14 @@ class Backup implements ServerBackup {
       await this.#adoptServerValue("preferences", null, await this.#api.getPreferences());
       for (const target of Object.keys(this.#versions)) {
         const sessionId = sessionIdOf(target);
-        if (sessionId !== null) await this.#adoptServerValue("checkpoint", sessionId, await this.#api.getCheckpoint(sessionId));
+        if (sessionId === null) continue;
+        const document = await this.#api.getCheckpoint(sessionId).catch(async (error: unknown) => {
+          // A session deleted since (retention, another device): nothing to check there any more.
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+          await this.#forgetKnown(target);
+          return null;
+        });
+        if (document) await this.#adoptServerValue("checkpoint", sessionId, document);
       }
     });
   }
@@ -249,6 +287,13 @@ class Backup implements ServerBackup {
     });
   }
 
+  handleLostSessions(handler: LostCheckpointHandler): () => void {
+    this.#lostSessionHandler = handler;
+    return () => {
+      if (this.#lostSessionHandler === handler) this.#lostSessionHandler = null;
+    };
+  }
+
   addConflictCopy(input: { kind: BackupKind; sessionId: string | null; value: BackupValue }): Promise<ConflictCopy> {
     return this.#exclusive(() =>
       this.#recordConflict(input.kind, input.sessionId, input.value, this.#known(targetOf(input.kind, input.sessionId))),
@@ -270,7 +315,7 @@ class Backup implements ServerBackup {
       await this.#storage.clearBackup();
       this.#versions = {};
       this.#refusals.clear();
-      this.#setStatus({ pending: 0, phase: "idle", lastSyncedAt: null, preferencesVersion: 0, conflicts: [], error: null });
+      this.#setStatus({ pending: 0, phase: "idle", lastSyncedAt: null, preferencesVersion: 0, conflicts: [], error: null, refused: null });
     });
   }
 
@@ -415,18 +460,49 @@ class Backup implements ServerBackup {
       this.#scheduleRetry("error", `The server backup is retrying: ${message}`);
       return "wait";
     }
-    // Refused for good (too large, invalid, the session is gone): the value stays on this device,
-    // in the persisted state, but cannot be backed up; the queue moves on and the user is told.
+    const handler = this.#lostSessionHandler;
+    if (status === 404 && entry.kind === "checkpoint" && handler && !this.#replacementSessions.has(requireSessionId(entry))) {
+      return this.#rehome(entry, handler);
+    }
+    // Refused for good (too large, invalid): the value stays on this device, in the persisted
+    // state, but cannot be backed up; the queue moves on and the user is told.
     await this.#storage.removeOutbox(entry.id);
-    this.#refusals.set(entry.target, `The server refused the backup of ${describeTarget(entry)}: ${message}`);
-    this.#setStatus({ phase: "error", error: this.#lastRefusal() });
+    this.#refusals.set(entry.target, describeRefusal(entry, status, message));
+    this.#setStatus({ phase: "error", ...this.#refusalStatus() });
+    return "done";
+  }
+
+  /**
+   * The checkpoint's session is gone from the server: the handler gives the value a new session
+   * (it is queued there) before this push leaves the queue, so a crash in between leaves both,
+   * never neither.
+   */
+  async #rehome(entry: OutboxEntry, handler: LostCheckpointHandler): Promise<SendOutcome> {
+    let replacement: string | null;
+    try {
+      replacement = await handler({ sessionId: requireSessionId(entry), value: entry.value as SessionCheckpointState });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#scheduleRetry("error", `The draft's session is gone from the server and a new one could not be made yet: ${message}`);
+      return "wait";
+    }
+    if (replacement !== null) this.#replacementSessions.add(replacement);
+    await this.#storage.removeOutbox(entry.id);
+    await this.#forgetKnown(entry.target);
+    this.#refusals.delete(entry.target);
+    this.#setStatus(this.#refusalStatus());
     return "done";
   }
 
   #synced(target: string): void {
     this.#retryAttempt = 0;
     this.#refusals.delete(target);
-    this.#setStatus({ lastSyncedAt: this.#now(), error: this.#lastRefusal() });
+    this.#setStatus({ lastSyncedAt: this.#now(), ...this.#refusalStatus() });
+  }
+
+  #refusalStatus(): Pick<BackupStatus, "error" | "refused"> {
+    const refused = this.#lastRefusal();
+    return { error: refused, refused };
   }
 
   #lastRefusal(): string | null {
@@ -520,6 +596,14 @@ class Backup implements ServerBackup {
     }
   }
 
+  /** A target whose session is gone: its version means nothing any more. */
+  async #forgetKnown(target: string): Promise<void> {
+    if (!(target in this.#versions)) return;
+    const { [target]: _gone, ...rest } = this.#versions;
+    this.#versions = rest;
+    await this.#storage.writeMeta(KNOWN_VERSIONS_META, this.#versions);
+  }
+
   async #setKnown(target: string, version: number): Promise<void> {
     if (version === this.#known(target)) return;
     this.#versions = { ...this.#versions, [target]: Math.max(version, this.#known(target)) };
@@ -561,7 +645,13 @@ function requireSessionId(entry: OutboxEntry): string {
 }
 
 function describeTarget(entry: OutboxEntry): string {
-  return entry.kind === "preferences" ? "your settings" : "the draft's checkpoint";
+  return entry.kind === "preferences" ? "your settings" : "the draft";
+}
+
+/** What the user is told of a push refused for good. */
+function describeRefusal(entry: OutboxEntry, status: number, message: string): string {
+  const reason = status === 413 ? "it is larger than the server accepts" : message.replace(/\.$/, "");
+  return `The server refused the backup of ${describeTarget(entry)} (${reason}). It is saved on this device only.`;
 }
 
 function defaultLifecycleTarget(): EventTarget | null {
