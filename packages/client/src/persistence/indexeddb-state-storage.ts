@@ -8,6 +8,7 @@ import type {
   QuarantinedRecord,
   StateStorage,
 } from "./state-storage.ts";
+import { recordStampOf, sameRecordStamp, type RecordStamp } from "./state-storage.ts";
 
 export const DEFAULT_STATE_DATABASE = "tidemark-state";
 
@@ -68,6 +69,17 @@ export class IndexedDbStateStorage implements StateStorage {
 
   async writeRecord(record: StoredRecord): Promise<void> {
     await this.#db.records.put(record);
+  }
+
+  async writeRecordIf(record: StoredRecord, expected: RecordStamp | null): Promise<boolean> {
+    const db = this.#db;
+    // Read-write transactions on one store run one at a time across all tabs, so nothing lands
+    // between the check and the put. Reading the stored record copies its bytes but decodes nothing.
+    return db.transaction("rw", [db.records], async () => {
+      if (!sameRecordStamp(recordStampOf(await db.records.get(record.key)), expected)) return false;
+      await db.records.put(record);
+      return true;
+    });
   }
 
   async removeRecord(key: string): Promise<void> {

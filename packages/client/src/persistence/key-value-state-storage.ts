@@ -8,6 +8,7 @@ import type {
   StateStorage,
   StorageKind,
 } from "./state-storage.ts";
+import { recordStampOf, sameRecordStamp, type RecordStamp } from "./state-storage.ts";
 
 /** The part of the Web Storage API used here; `localStorage` fits, so does `MemoryKeyValueStore`. */
 export type KeyValueStore = Pick<Storage, "getItem" | "setItem" | "removeItem" | "key" | "length">;
@@ -46,6 +47,16 @@ export class KeyValueStateStorage implements StateStorage {
 
   async writeRecord(record: StoredRecord): Promise<void> {
     this.#write(this.#recordKey(record.key), record);
+  }
+
+  async writeRecordIf(record: StoredRecord, expected: RecordStamp | null): Promise<boolean> {
+    // Check and write run in one synchronous step, so nothing of this page comes between them;
+    // localStorage itself offers other tabs no such guarantee. The stamp is read without the
+    // reviver: the payload stays base64 text and is not decoded.
+    const text = this.#store.getItem(this.#recordKey(record.key));
+    if (!sameRecordStamp(text === null ? null : recordStampOf(parseOrNull(text)), expected)) return false;
+    this.#write(this.#recordKey(record.key), record);
+    return true;
   }
 
   async removeRecord(key: string): Promise<void> {
@@ -201,6 +212,14 @@ export class MemoryKeyValueStore implements KeyValueStore {
 }
 
 const BYTES_TAG = "$bytes";
+
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
 
 function replaceBytes(_key: string, value: unknown): unknown {
   return isArrayBuffer(value) ? { [BYTES_TAG]: bytesToBase64(new Uint8Array(value)) } : value;

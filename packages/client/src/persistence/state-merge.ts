@@ -96,3 +96,67 @@ function isListWithIds(value: unknown): value is WithId[] {
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** A step into a value: an object key, or the element of a list of objects with that `id`. */
+export type ValuePathStep = string | { id: string };
+
+/**
+ * One place where a value differs from the value it was made on, and what that one held there
+ * (`before` absent: nothing). JSON as it is, so it can travel with a copy of the value.
+ */
+export interface ValueChange {
+  path: ValuePathStep[];
+  before?: unknown;
+}
+
+/**
+ * Where `value` differs from `base`, at the places `mergeThreeWay` merges (object keys, elements
+ * of lists with ids), each with what `base` held there. Unchanged parts cost one reference
+ * comparison each, so this is cheap on a large value made from a small edit.
+ */
+export function changesSince(base: unknown, value: unknown, path: ValuePathStep[] = [], changes: ValueChange[] = []): ValueChange[] {
+  if (deepEqual(base, value)) return changes;
+  if (isPlainObject(base) && isPlainObject(value)) {
+    for (const key of new Set([...Object.keys(base), ...Object.keys(value)])) changesSince(base[key], value[key], [...path, key], changes);
+  } else if (isListWithIds(base) && isListWithIds(value)) {
+    const baseById = new Map(base.map((item) => [item.id, item]));
+    const kept = new Set(value.map((item) => item.id));
+    for (const item of value) changesSince(baseById.get(item.id), item, [...path, { id: item.id }], changes);
+    for (const item of base) if (!kept.has(item.id)) changes.push({ path: [...path, { id: item.id }], before: item });
+  } else {
+    changes.push(base === undefined ? { path } : { path, before: base });
+  }
+  return changes;
+}
+
+/**
+ * The value `value` was made on, given its `changesSince` that one: every change put back.
+ * Order within a list with ids may differ from the original, which merging never looks at.
+ */
+export function revertChanges(value: unknown, changes: readonly ValueChange[]): unknown {
+  return changes.reduce((result, change) => putAt(result, change.path, change), value);
+}
+
+function putAt(target: unknown, path: readonly ValuePathStep[], change: ValueChange): unknown {
+  const [step, ...rest] = path;
+  if (step === undefined) return "before" in change ? change.before : undefined;
+  if (typeof step === "string") {
+    const object = isPlainObject(target) ? target : {};
+    const next = putAt(object[step], rest, change);
+    if (next !== undefined) return { ...object, [step]: next };
+    const { [step]: _removed, ...others } = object;
+    return others;
+  }
+  const list = Array.isArray(target) ? (target as unknown[]) : [];
+  const index = list.findIndex((item) => isPlainObject(item) && item.id === step.id);
+  const next = putAt(index === -1 ? undefined : list[index], rest, change);
+  if (index === -1) return next === undefined ? list : [...list, next];
+  return next === undefined ? list.filter((_, at) => at !== index) : list.map((item, at) => (at === index ? next : item));
+}
+
+/** `value` if it is a list of changes as `changesSince` makes them (read back from storage), else `null`. */
+export function readValueChanges(value: unknown): ValueChange[] | null {
+  if (!Array.isArray(value)) return null;
+  const isStep = (step: unknown) => typeof step === "string" || (isPlainObject(step) && typeof step.id === "string");
+  return value.every((change) => isPlainObject(change) && Array.isArray(change.path) && change.path.every(isStep)) ? (value as ValueChange[]) : null;
+}

@@ -1,7 +1,8 @@
 import type { PersistedAppState } from "@tidemark/shared";
+import type { IDBFactory } from "fake-indexeddb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeRecord } from "./record-codec.ts";
-import { EMERGENCY_KEY_PREFIX, fnv1a32 } from "./state-persister.ts";
+import { EMERGENCY_KEY_PREFIX, emergencyCopyKey, fnv1a32, type MergeConflict } from "./state-persister.ts";
 import type { StateStorage } from "./state-storage.ts";
 import {
   APP_KEY,
@@ -22,7 +23,8 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const EMERGENCY_KEY = `${EMERGENCY_KEY_PREFIX}${APP_KEY}`;
+/** Where older code kept the one emergency copy of the app state, whichever tab wrote it. */
+const SINGLE_EMERGENCY_KEY = `${EMERGENCY_KEY_PREFIX}${APP_KEY}`;
 
 function withRate(state: PersistedAppState, rate: number): Pick<PersistedAppState, "parameters"> {
   return { parameters: { ...state.parameters, rate } };
@@ -34,28 +36,61 @@ async function storedRate(storage: StateStorage): Promise<unknown> {
   return (decoded.value as PersistedAppState).parameters.rate;
 }
 
+let pageCount = 0;
+
 /** A page: a store and a persister on `storage`, with `localStorage` for emergency copies and its own document. */
-async function openPage(storage: StateStorage, localStorage: LimitedKeyValueStore) {
+async function openPage(storage: StateStorage, localStorage: LimitedKeyValueStore, onMergeConflict?: (conflict: MergeConflict<PersistedAppState>) => void) {
   const document = new FakeDocument();
   const store = createTestAppStore();
-  const persister = appPersister(storage, store, { lifecycle: document, emergencyStorage: localStorage });
+  const writerId = `page-${(pageCount += 1)}`;
+  const persister = appPersister(storage, store, { lifecycle: document, emergencyStorage: localStorage, writerId, ...(onMergeConflict ? { onMergeConflict } : {}) });
   await persister.hydrate();
-  return { document, store, persister };
+  return { document, store, persister, storage, copyKey: emergencyCopyKey(APP_KEY, writerId) };
+}
+
+/** A page with storage of its own on the shared database, as another tab would have. */
+async function openTab(indexedDB: IDBFactory, localStorage: LimitedKeyValueStore, onMergeConflict?: (conflict: MergeConflict<PersistedAppState>) => void) {
+  return openPage((await openTestStateStorage(indexedDB)).storage, localStorage, onMergeConflict);
+}
+
+/** Two tabs of one browser profile (one database, one localStorage), on fake timers; `openNext` opens a page after them. */
+async function twoTabs() {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+  const { indexedDB } = await openTestStateStorage();
+  const localStorage = new LimitedKeyValueStore();
+  const first = await openTab(indexedDB, localStorage);
+  const second = await openTab(indexedDB, localStorage);
+  const openNext = (onMergeConflict?: (conflict: MergeConflict<PersistedAppState>) => void) => openTab(indexedDB, localStorage, onMergeConflict);
+  return { first, second, localStorage, openNext };
+}
+
+/** Record writes wait until released, as a slow disk makes them. */
+function holdWrites(storage: StateStorage): () => void {
+  const write = storage.writeRecordIf.bind(storage);
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  storage.writeRecordIf = async (record, expected) => {
+    await released;
+    return write(record, expected);
+  };
+  return release;
 }
 
 /** Writes to storage from now on never commit: the page is gone before they would. */
 function dieBeforeWrites(storage: StateStorage): () => void {
-  const write = storage.writeRecord.bind(storage);
-  storage.writeRecord = () => new Promise<void>(() => undefined);
+  const write = storage.writeRecordIf.bind(storage);
+  storage.writeRecordIf = () => new Promise<boolean>(() => undefined);
   return () => {
-    storage.writeRecord = write;
+    storage.writeRecordIf = write;
   };
 }
 
+type Page = Awaited<ReturnType<typeof openPage>>;
+
 /** A change, then `pagehide`, then the page dies: its writes never commit. */
-async function changeThenDie(page: Awaited<ReturnType<typeof openPage>>, storage: StateStorage, rate: number): Promise<void> {
-  page.store.setState(withRate(page.store.getState(), rate));
-  const revive = dieBeforeWrites(storage);
+async function changeThenDie(page: Page, change: Partial<PersistedAppState> | number): Promise<void> {
+  page.store.setState(typeof change === "number" ? withRate(page.store.getState(), change) : change);
+  const revive = dieBeforeWrites(page.storage);
   page.document.dispatchEvent(new Event("pagehide"));
   await vi.advanceTimersByTimeAsync(50);
   await settleIo();
@@ -70,10 +105,10 @@ describe("createStatePersister: emergency copy on pagehide", () => {
     const localStorage = new LimitedKeyValueStore();
     const first = await openPage(storage, localStorage);
 
-    await changeThenDie(first, storage, 1.7);
+    await changeThenDie(first, 1.7);
 
     expect(await storage.readRecord(APP_KEY)).toBeUndefined();
-    expect(localStorage.getItem(EMERGENCY_KEY)).not.toBeNull();
+    expect(localStorage.getItem(first.copyKey)).not.toBeNull();
     const writes = recordWrites(storage);
     const second = await openPage(storage, localStorage);
 
@@ -82,7 +117,7 @@ describe("createStatePersister: emergency copy on pagehide", () => {
     await writesReach(writes, 1);
     await settleIo();
     expect(await storedRate(storage)).toBe(1.7);
-    expect(localStorage.getItem(EMERGENCY_KEY)).toBeNull();
+    expect(localStorage.getItem(first.copyKey)).toBeNull();
   });
 
   it("also writes the copy when the page is hidden while a write is still on its way, and removes it once a later write commits", async () => {
@@ -94,32 +129,32 @@ describe("createStatePersister: emergency copy on pagehide", () => {
 
     page.store.setState(withRate(page.store.getState(), 1.3));
     page.document.setVisibility("hidden");
-    expect(JSON.parse(localStorage.getItem(EMERGENCY_KEY) ?? "{}")).toMatchObject({ key: APP_KEY, schemaVersion: 2 });
+    expect(JSON.parse(localStorage.getItem(page.copyKey) ?? "{}")).toMatchObject({ key: APP_KEY, schemaVersion: 2 });
     await writesReach(writes, 1);
     await settleIo();
 
     expect(await storedRate(storage)).toBe(1.3);
-    expect(localStorage.getItem(EMERGENCY_KEY)).toBeNull();
+    expect(localStorage.getItem(page.copyKey)).toBeNull();
     // Nothing pending: hiding again writes no copy.
     page.document.setVisibility("visible");
     page.document.setVisibility("hidden");
-    expect(localStorage.getItem(EMERGENCY_KEY)).toBeNull();
+    expect(localStorage.length).toBe(0);
   });
 
-  it("ignores and removes a copy older than the stored value", async () => {
+  it("lets a newer stored value win over an older copy's change of the same value, and removes the copy", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     const { storage } = await openTestStateStorage();
     const localStorage = new LimitedKeyValueStore();
     const first = await openPage(storage, localStorage);
-    await changeThenDie(first, storage, 1.2);
-    const copy = JSON.parse(localStorage.getItem(EMERGENCY_KEY) ?? "{}") as { savedAt: number };
+    await changeThenDie(first, 1.2);
+    const copy = JSON.parse(localStorage.getItem(first.copyKey) ?? "{}") as { savedAt: number };
     const stored = partializeApp(first.store.getState());
     await storeRecord(storage, { ...stored, parameters: { ...stored.parameters, rate: 0.9 } }, 2, copy.savedAt + 1);
 
     const second = await openPage(storage, localStorage);
 
     expect(second.store.getState().parameters.rate).toBe(0.9);
-    expect(localStorage.getItem(EMERGENCY_KEY)).toBeNull();
+    expect(localStorage.getItem(first.copyKey)).toBeNull();
   });
 
   it("never trusts a damaged copy: it is moved aside with the quarantined records and the stored value loads", async () => {
@@ -129,28 +164,42 @@ describe("createStatePersister: emergency copy on pagehide", () => {
     const first = await openPage(storage, localStorage);
     first.store.setState(withRate(first.store.getState(), 1.1));
     await first.persister.flush();
-    await changeThenDie(first, storage, 1.9);
-    const copy = JSON.parse(localStorage.getItem(EMERGENCY_KEY) ?? "{}") as { json: string };
-    localStorage.setItem(EMERGENCY_KEY, JSON.stringify({ ...copy, json: copy.json.replace("1.9", "9.1") }));
+    await changeThenDie(first, 1.9);
+    const copy = JSON.parse(localStorage.getItem(first.copyKey) ?? "{}") as { json: string };
+    localStorage.setItem(first.copyKey, JSON.stringify({ ...copy, json: copy.json.replace("1.9", "9.1") }));
 
     const second = await openPage(storage, localStorage);
 
     expect(second.store.getState().parameters.rate).toBe(1.1);
-    expect(localStorage.getItem(EMERGENCY_KEY)).toBeNull();
-    expect(await storage.listQuarantined()).toEqual([expect.objectContaining({ key: EMERGENCY_KEY, reason: "checksum" })]);
+    expect(localStorage.getItem(first.copyKey)).toBeNull();
+    expect(await storage.listQuarantined()).toEqual([expect.objectContaining({ key: first.copyKey, reason: "checksum" })]);
   });
 
-  it("moves aside a copy whose checksum fits but whose value does not fit the schema", async () => {
+  it("moves aside a copy whose checksum fits but whose value does not fit the schema, in the single key older code wrote too", async () => {
     const { storage } = await openTestStateStorage();
     const localStorage = new LimitedKeyValueStore();
     const json = JSON.stringify({ parameters: "fast" });
-    localStorage.setItem(EMERGENCY_KEY, JSON.stringify({ key: APP_KEY, schemaVersion: 2, savedAt: Date.now(), writerId: "x", checksum: fnv1a32(json), json }));
+    localStorage.setItem(SINGLE_EMERGENCY_KEY, JSON.stringify({ key: APP_KEY, schemaVersion: 2, savedAt: Date.now(), writerId: "x", checksum: fnv1a32(json), json }));
 
     const page = await openPage(storage, localStorage);
 
     expect(page.store.getState().parameters.rate).toBe(1);
-    expect(localStorage.getItem(EMERGENCY_KEY)).toBeNull();
-    expect(await storage.listQuarantined()).toEqual([expect.objectContaining({ key: EMERGENCY_KEY, reason: "schema" })]);
+    expect(localStorage.getItem(SINGLE_EMERGENCY_KEY)).toBeNull();
+    expect(await storage.listQuarantined()).toEqual([expect.objectContaining({ key: SINGLE_EMERGENCY_KEY, reason: "schema" })]);
+  });
+
+  it("still adopts a valid copy in the single key older code wrote, and removes it once written through", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { storage } = await openTestStateStorage();
+    const localStorage = new LimitedKeyValueStore();
+    const json = JSON.stringify({ ...partializeApp(createTestAppStore().getState()), engine: "browser" });
+    localStorage.setItem(SINGLE_EMERGENCY_KEY, JSON.stringify({ key: APP_KEY, schemaVersion: 2, savedAt: Date.now(), writerId: "x", checksum: fnv1a32(json), json }));
+
+    const page = await openPage(storage, localStorage);
+    await page.persister.flush();
+
+    expect(page.store.getState().engine).toBe("browser");
+    expect(localStorage.getItem(SINGLE_EMERGENCY_KEY)).toBeNull();
   });
 
   it("skips the copy silently when it does not fit in localStorage, and still writes as usual", async () => {
@@ -164,7 +213,78 @@ describe("createStatePersister: emergency copy on pagehide", () => {
     expect(() => page.document.dispatchEvent(new Event("pagehide"))).not.toThrow();
     await writesReach(writes, 1);
 
-    expect(localStorage.getItem(EMERGENCY_KEY)).toBeNull();
+    expect(localStorage.length).toBe(0);
     expect(await storedRate(storage)).toBe(1.6);
+  });
+
+  it("keeps the changes of two tabs that closed together, each from its own copy", async () => {
+    const { first, second, localStorage, openNext } = await twoTabs();
+
+    await changeThenDie(first, 1.4);
+    await changeThenDie(second, { engine: "browser" });
+
+    expect(localStorage.getItem(first.copyKey)).not.toBeNull();
+    const next = await openNext();
+    await next.persister.flush();
+    expect(next.store.getState()).toMatchObject({ engine: "browser", parameters: { rate: 1.4 } });
+    expect(localStorage.length).toBe(0);
+  });
+
+  it("removes only its own copy when its save commits, never the copy of a tab that died meanwhile", async () => {
+    const { first, second, localStorage, openNext } = await twoTabs();
+    const writes = recordWrites(first.storage);
+    const release = holdWrites(first.storage);
+
+    first.store.setState(withRate(first.store.getState(), 1.3));
+    first.document.setVisibility("hidden");
+    await vi.advanceTimersByTimeAsync(10);
+    await changeThenDie(second, { engine: "browser" });
+    release();
+    await writesReach(writes, 1);
+    await settleIo();
+
+    expect(localStorage.getItem(first.copyKey)).toBeNull();
+    expect(localStorage.getItem(second.copyKey)).not.toBeNull();
+    const next = await openNext();
+    expect(next.store.getState()).toMatchObject({ engine: "browser", parameters: { rate: 1.3 } });
+  });
+
+  it("lets the newest change of a value win, in whatever order the copies are listed, and hands the older one over as a conflict", async () => {
+    const { first, second, openNext } = await twoTabs();
+    dieBeforeWrites(first.storage);
+    first.store.setState(withRate(first.store.getState(), 1.2));
+    first.document.setVisibility("hidden");
+    first.document.setVisibility("visible");
+    await vi.advanceTimersByTimeAsync(10);
+
+    await changeThenDie(second, 1.5);
+    // The first tab's copy is written again, later, under its name: still listed before the second's.
+    await changeThenDie(first, 1.8);
+
+    const conflicts: Array<MergeConflict<PersistedAppState>> = [];
+    const next = await openNext((conflict) => conflicts.push(conflict));
+    expect(next.store.getState().parameters.rate).toBe(1.8);
+    expect(conflicts.map((conflict) => conflict.paths)).toEqual([[{ path: "parameters.rate", ours: 1.8, theirs: 1.5 }]]);
+  });
+
+  it("merges only the dead tab's own changes to chapters (edited, removed, added) into what another tab saved after it", async () => {
+    const { first, second, openNext } = await twoTabs();
+    const chapter = (id: string, text: string) => ({ id, title: id, text });
+    const withChapters = (chapters: Array<ReturnType<typeof chapter>>) => ({ draft: { ...first.store.getState().draft, chapters } });
+    first.store.setState(withChapters([chapter("c1", "one"), chapter("c2", "two"), chapter("c3", "three")]));
+    await first.persister.flush();
+    await second.persister.rehydrate();
+
+    await changeThenDie(second, withChapters([chapter("c1", "one, edited before the tab died"), chapter("c2", "two"), chapter("c4", "four")]));
+    await vi.advanceTimersByTimeAsync(10);
+    first.store.setState(withChapters([chapter("c1", "one"), chapter("c2", "two, edited later"), chapter("c3", "three")]));
+    await first.persister.flush();
+
+    const next = await openNext();
+    expect(next.store.getState().draft.chapters).toEqual([
+      chapter("c1", "one, edited before the tab died"),
+      chapter("c2", "two, edited later"),
+      chapter("c4", "four"),
+    ]);
   });
 });

@@ -21,12 +21,12 @@ function abortedForQuota(): Error {
 
 /** Makes record writes fail for quota while `isFull` says so, given the recent sessions the record holds. */
 function fillUp(storage: StateStorage, isFull: (recentSessions: number) => Promise<boolean>): void {
-  const write = storage.writeRecord.bind(storage);
-  storage.writeRecord = async (record) => {
+  const write = storage.writeRecordIf.bind(storage);
+  storage.writeRecordIf = async (record, expected) => {
     const decoded = await decodeRecord(record);
     const recent = decoded.ok ? (decoded.value as PersistedAppState).sessions.recent.length : 0;
     if (await isFull(recent)) throw abortedForQuota();
-    await write(record);
+    return write(record, expected);
   };
 }
 

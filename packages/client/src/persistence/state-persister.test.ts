@@ -109,9 +109,9 @@ describe("createStatePersister: writing", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     const { storage } = await openTestStateStorage();
     const writes = recordWrites(storage);
-    const write = storage.writeRecord.bind(storage);
-    storage.writeRecord = async () => {
-      storage.writeRecord = write;
+    const write = storage.writeRecordIf.bind(storage);
+    storage.writeRecordIf = async () => {
+      storage.writeRecordIf = write;
       throw new Dexie.UnknownError("Internal error opening backing store");
     };
     const store = createTestAppStore();

@@ -4,9 +4,9 @@ import { isQuotaExceededError } from "./quota-errors.ts";
 import { JsonBytesEncoder } from "./json-bytes-encoder.ts";
 import { decodeRecord, encodeRecord, type StoredRecord } from "./record-codec.ts";
 import { migrateState, type StateMigration } from "./state-migrations.ts";
-import { deepEqual, mergeThreeWay, type MergeConflictPath } from "./state-merge.ts";
+import { changesSince, deepEqual, mergeThreeWay, readValueChanges, revertChanges, type MergeConflictPath } from "./state-merge.ts";
 import { StatusFeed } from "./status-feed.ts";
-import type { CorruptionReason, StateStorage, StorageKind } from "./state-storage.ts";
+import { recordStampOf, type CorruptionReason, type RecordStamp, type StateStorage, type StorageKind } from "./state-storage.ts";
 
 export interface CorruptionReport {
   key: string;
@@ -31,7 +31,7 @@ export interface PersistenceStatus {
   lastSavedAt: number | null;
   /** Schema version of what is stored, `null` when nothing is. */
   persistedVersion: number | null;
-  /** Newer code wrote the stored value or runs in another tab: this tab no longer writes. */
+  /** Newer code wrote the stored value or runs in another tab: this tab no longer writes, and hands what it has not saved to that code. */
   outdated: boolean;
   corruption: CorruptionReport | null;
   quota: QuotaReport | null;
@@ -73,11 +73,12 @@ type TimerHandle = ReturnType<typeof setTimeout>;
 /**
  * Another tab saved a change to a value this tab had also changed and not yet written. This tab's
  * value is kept (and written); the stored one is handed over here so it can be kept as a copy.
+ * Loading emergency copies reports the same way: the newer side is kept, the older one handed over.
  */
 export interface MergeConflict<P> {
   /** Where the two differ, e.g. `draft.chapters[chapter-3].text`. */
   paths: MergeConflictPath[];
-  /** The other tab's saved value, whole. */
+  /** The other tab's saved value (or the older side), whole. */
   stored: P;
   /** What this tab keeps. */
   kept: P;
@@ -110,8 +111,9 @@ export interface StatePersisterOptions<S, P> {
   pruneForQuota?: readonly QuotaPruneStep<P>[];
   /**
    * Where a change still unsaved when the page is hidden or closed is also written synchronously
-   * (the asynchronous write may not finish before the page is gone). Default: the browser's
-   * localStorage; `null`: none. The copy is adopted by the next load when newer than the stored value.
+   * (the asynchronous write may not finish before the page is gone), one copy per tab; a tab of
+   * older code hands its unsaved change over here too. Default: the browser's localStorage;
+   * `null`: none. Loading merges in the changes of every copy not yet written through.
    */
   emergencyStorage?: KeyValueStore | null;
   /** A zustand `persist` store written by older code: read once when nothing else is stored, then removed. */
@@ -121,7 +123,7 @@ export interface StatePersisterOptions<S, P> {
   clearTimeout?: (handle: TimerHandle) => void;
   /** This tab's id in records and messages. */
   writerId?: string;
-  /** Told when loading found another tab's change to a value this tab had changed too. */
+  /** Told when merging found another tab's (or an emergency copy's) change to a value changed on both sides; the losing side is handed over. */
   onMergeConflict?: (conflict: MergeConflict<P>) => void;
 }
 
@@ -155,13 +157,42 @@ export const STATE_PERSISTER_DEFAULTS = {
 /** Wait before writing again after a write failed for another reason than a full storage. */
 const WRITE_RETRY_MS = 2_000;
 
+/** Writes refused in a row (other tabs kept writing first) before waiting `WRITE_RETRY_MS`. */
+const REFUSED_WRITES_IN_A_ROW = 3;
+
 /** What reading the stored value found. */
 type Loaded<P> =
   | { kind: "none" }
-  | { kind: "value"; value: P; storedVersion: number; savedAt: number | null; needsWrite: boolean }
+  | {
+      kind: "value";
+      value: P;
+      /** What storage holds: `value` unless emergency copies were merged in, which are not stored yet. */
+      baseline: P;
+      stamp: RecordStamp | null;
+      storedVersion: number;
+      savedAt: number | null;
+      needsWrite: boolean;
+    }
   | { kind: "outdated"; storedVersion: number; savedAt: number | null; value: P | null }
-  | { kind: "corrupt"; report: CorruptionReport }
+  | { kind: "corrupt"; report: CorruptionReport; stamp: RecordStamp | null }
   | { kind: "unreadable"; error: string };
+
+/** A stored or copied value brought to the current version, or why it could not be. */
+type Upgraded<P> = { kind: "ok"; value: P; migrated: boolean } | { kind: "failed"; reason: CorruptionReason; detail: string };
+
+/** An emergency copy read, migrated and checked, that may hold changes the stored value lacks. */
+interface AdoptableCopy<P> {
+  /** Its name in the emergency storage. */
+  name: string;
+  /** Its text as read: once written through it is removed only if its page has not replaced it since. */
+  text: string;
+  writerId: string;
+  value: P;
+  /** The value its changes were made on; `null` in a copy of older code, which did not say. */
+  base: P | null;
+  schemaVersion: number;
+  savedAt: number;
+}
 
 /**
  * Keeps a store's persisted part in storage, beside the store rather than inside it.
@@ -170,7 +201,8 @@ type Loaded<P> =
  * they are flushed when the page is hidden or closed. Loading validates the checksum, migrates
  * old versions and checks the schema; anything that fails is moved aside and reported, and the
  * app starts from defaults. A value written by newer code is never overwritten. Tabs announce
- * their writes to each other and merge them in without writing them back.
+ * their writes to each other and merge them in without writing them back; a write that finds
+ * another tab's record in place of the one it expected is refused, merged and written again.
  */
 export function createStatePersister<S, P>(options: StatePersisterOptions<S, P>): StatePersister<P> {
   return new Persister(options);
@@ -205,8 +237,15 @@ class Persister<S, P> implements StatePersister<P> {
   /** A write has begun and not yet committed: its change is not safe yet either. */
   #writing = false;
   readonly #emergency: KeyValueStore | null;
-  /** When this tab last wrote an emergency copy, or loaded one not yet written through; removed once a later write commits. */
+  /** When this tab last wrote its emergency copy; removed once a later write commits. */
   #emergencyAt: number | null = null;
+  /** Other writers' emergency copies merged in by loading (name → text as read): removed once a write of this tab holds them. */
+  readonly #adoptedCopies = new Map<string, string>();
+  /**
+   * Writer and time of the record this tab last read or wrote. A write goes through only while
+   * that record is still the stored one; otherwise another tab wrote meanwhile and its value is merged in first.
+   */
+  #storedStamp: RecordStamp | null = null;
   /** Store updates made by the persister itself, which are not changes to write back. */
   #applying = 0;
   #timer: TimerHandle | null = null;
@@ -299,7 +338,9 @@ class Persister<S, P> implements StatePersister<P> {
         this.#setStatus({ phase: "error", error: `The saved data could not be deleted: ${describe(error)}` });
         throw error;
       }
-      this.#removeEmergencyCopy();
+      // Every tab's copy goes, or the next load would bring the deleted value back.
+      this.#removeEmergencyCopies(this.#emergencyCopyNames());
+      this.#storedStamp = null;
       this.#baseline = this.exportState();
       this.#readFailed = false;
       this.#setStatus({ phase: "idle", lastSavedAt: null, persistedVersion: null, corruption: null, quota: null, error: null });
@@ -371,12 +412,14 @@ class Persister<S, P> implements StatePersister<P> {
       case "none":
         this.#readFailed = false;
         this.#baseline = base;
+        this.#storedStamp = null;
         this.#setStatus({ persistedVersion: null });
         break;
       case "value":
         this.#readFailed = false;
         this.#dirty = this.#mergeIn(base, loaded.value, true) || loaded.needsWrite;
-        this.#baseline = loaded.value;
+        this.#baseline = loaded.baseline;
+        this.#storedStamp = loaded.stamp;
         this.#setStatus({ persistedVersion: loaded.storedVersion, lastSavedAt: loaded.savedAt ?? this.#status.current.lastSavedAt });
         break;
       case "outdated":
@@ -390,6 +433,7 @@ class Persister<S, P> implements StatePersister<P> {
         const defaults = this.#options.defaults();
         this.#dirty = this.#mergeIn(base, defaults);
         this.#baseline = defaults;
+        this.#storedStamp = loaded.stamp;
         this.#setStatus({ corruption: loaded.report, persistedVersion: null });
         break;
       }
@@ -403,20 +447,48 @@ class Persister<S, P> implements StatePersister<P> {
     if (this.#dirty) this.#schedule();
   }
 
-  /** The stored value, or this tab's emergency copy of a newer one written while the page went away. */
+  /**
+   * The stored value, with the emergency copies merged in that may hold changes it lacks: those
+   * of pages that went away before their write committed, and those tabs of older code handed
+   * over. Each copy says what its changes were made on, so only its changes are merged, never
+   * its older view of the rest; they merge oldest first, and where a copy and the value so far
+   * changed the same thing the newer side wins and the other goes to `onMergeConflict`.
+   */
   async #read(): Promise<Loaded<P>> {
     const loaded = await this.#readStored();
     if (loaded.kind === "unreadable" || loaded.kind === "outdated") return loaded;
-    const emergency = await this.#readEmergencyCopy();
-    if (!emergency) return loaded;
-    const storedAt = loaded.kind === "value" ? loaded.savedAt : null;
-    if (storedAt !== null && storedAt >= emergency.savedAt) {
-      // The normal write got there after all.
-      this.#removeEmergencyCopy();
+    const stored = loaded.kind === "value" ? loaded : null;
+    const copies = await this.#readEmergencyCopies(stored);
+    const newest = copies[copies.length - 1];
+    if (!newest) return loaded;
+    const baseline = stored?.value ?? this.#options.defaults();
+    let value = baseline;
+    let valueAt = stored?.savedAt ?? Number.NEGATIVE_INFINITY;
+    for (const copy of copies) {
+      const newer = copy.savedAt > valueAt;
+      const [ours, theirs] = newer ? [copy.value, value] : [value, copy.value];
+      // Older code's copies do not say what they were made on: the stored value, as it assumed.
+      const merged = this.#merge(copy.base ?? baseline, ours, theirs);
+      const next = merged?.value ?? ours;
+      if (merged) this.#reportConflicts(merged.conflicts, theirs, next);
+      value = next;
+      valueAt = Math.max(valueAt, copy.savedAt);
+      this.#adoptedCopies.set(copy.name, copy.text);
+    }
+    if (deepEqual(value, baseline)) {
+      // Nothing in them that is not stored already: written through as they are.
+      this.#removeAdoptedCopies();
       return loaded;
     }
-    this.#emergencyAt = emergency.savedAt;
-    return { kind: "value", value: emergency.value, storedVersion: emergency.schemaVersion, savedAt: emergency.savedAt, needsWrite: true };
+    return {
+      kind: "value",
+      value,
+      baseline,
+      stamp: loaded.kind === "none" ? null : loaded.stamp,
+      storedVersion: stored?.storedVersion ?? newest.schemaVersion,
+      savedAt: Math.max(stored?.savedAt ?? newest.savedAt, newest.savedAt),
+      needsWrite: true,
+    };
   }
 
   async #readStored(): Promise<Loaded<P>> {
@@ -441,11 +513,19 @@ class Persister<S, P> implements StatePersister<P> {
       const savedAt = decoded.ok ? decoded.record.savedAt : null;
       return { kind: "outdated", storedVersion: claimed, savedAt, value: checked?.success ? checked.data : null };
     }
-    if (!decoded.ok) return this.#quarantine(decoded.reason, decoded.detail);
+    if (!decoded.ok) return this.#quarantine(raw, decoded.reason, decoded.detail);
     const { record } = decoded;
     const result = this.#upgrade(decoded.value, record.schemaVersion);
-    if (result.kind === "failed") return this.#quarantine(result.reason, result.detail);
-    return { kind: "value", value: result.value, storedVersion: record.schemaVersion, savedAt: record.savedAt, needsWrite: result.migrated };
+    if (result.kind === "failed") return this.#quarantine(raw, result.reason, result.detail);
+    return {
+      kind: "value",
+      value: result.value,
+      baseline: result.value,
+      stamp: { writerId: record.writerId, savedAt: record.savedAt },
+      storedVersion: record.schemaVersion,
+      savedAt: record.savedAt,
+      needsWrite: result.migrated,
+    };
   }
 
   /** A value stored by a zustand `persist` store (`{ state, version }` JSON), read when nothing newer is stored. */
@@ -479,17 +559,14 @@ class Persister<S, P> implements StatePersister<P> {
       } catch {
         // Left where it is: still readable, and tried again on the next load.
       }
-      return { kind: "corrupt", report: { key: legacy.key, reason: result.reason, detail: result.detail, quarantinedAt } };
+      return { kind: "corrupt", report: { key: legacy.key, reason: result.reason, detail: result.detail, quarantinedAt }, stamp: null };
     }
     this.#legacyPending = true;
-    return { kind: "value", value: result.value, storedVersion: legacyVersion as number, savedAt: null, needsWrite: true };
+    return { kind: "value", value: result.value, baseline: result.value, stamp: null, storedVersion: legacyVersion as number, savedAt: null, needsWrite: true };
   }
 
   /** Brings a decoded value to the current version and checks it against the schema. */
-  #upgrade(
-    value: unknown,
-    fromVersion: number,
-  ): { kind: "ok"; value: P; migrated: boolean } | { kind: "failed"; reason: CorruptionReason; detail: string } {
+  #upgrade(value: unknown, fromVersion: number): Upgraded<P> {
     const { version, migrations, schema } = this.#options;
     let current = value;
     if (fromVersion < version) {
@@ -506,15 +583,17 @@ class Persister<S, P> implements StatePersister<P> {
     return { kind: "ok", value: checked.data, migrated: fromVersion < version };
   }
 
-  /** Moves the stored record aside (kept, not deleted) and reports it. */
-  async #quarantine(reason: CorruptionReason, detail: string): Promise<Loaded<P>> {
+  /** Moves the stored record `raw` aside (kept, not deleted) and reports it. */
+  async #quarantine(raw: unknown, reason: CorruptionReason, detail: string): Promise<Loaded<P>> {
     const quarantinedAt = this.#now();
+    let stamp: RecordStamp | null = null;
     try {
       await this.#storage.quarantineRecord(this.#options.key, { reason, detail, quarantinedAt });
     } catch {
       // It stays under its key and is overwritten by the next save; the report still goes out.
+      stamp = recordStampOf(raw);
     }
-    return { kind: "corrupt", report: { key: this.#options.key, reason, detail, quarantinedAt } };
+    return { kind: "corrupt", report: { key: this.#options.key, reason, detail, quarantinedAt }, stamp };
   }
 
   /**
@@ -523,20 +602,31 @@ class Persister<S, P> implements StatePersister<P> {
    */
   #mergeIn(base: P, incoming: P, reportConflicts = false): boolean {
     const current = this.exportState();
-    const conflicts: MergeConflictPath[] = [];
-    const merged = mergeThreeWay(base, current, incoming, conflicts);
-    const checked = this.#options.schema.safeParse(merged);
-    // Two valid values merged key by key are valid in practice; if not, the incoming one is taken whole.
-    const value = checked.success ? checked.data : incoming;
+    const merged = this.#merge(base, current, incoming);
+    const value = merged?.value ?? incoming;
     if (!deepEqual(value, current)) this.#apply(value);
-    if (reportConflicts && checked.success && conflicts.length > 0) {
-      try {
-        this.#options.onMergeConflict?.({ paths: conflicts, stored: incoming, kept: value });
-      } catch {
-        // The listener's failure must not stop loading.
-      }
-    }
+    if (reportConflicts && merged) this.#reportConflicts(merged.conflicts, incoming, value);
     return !deepEqual(value, incoming);
+  }
+
+  /**
+   * `mergeThreeWay` checked against the schema. Two valid values merged key by key are valid in
+   * practice; when not, this answers `null` and the caller takes one side whole.
+   */
+  #merge(base: P, ours: P, theirs: P): { value: P; conflicts: MergeConflictPath[] } | null {
+    const conflicts: MergeConflictPath[] = [];
+    const checked = this.#options.schema.safeParse(mergeThreeWay(base, ours, theirs, conflicts));
+    return checked.success ? { value: checked.data, conflicts } : null;
+  }
+
+  /** Hands the side that lost a merge to `onMergeConflict`, so it can be kept as a copy rather than lost. */
+  #reportConflicts(paths: MergeConflictPath[], stored: P, kept: P): void {
+    if (paths.length === 0) return;
+    try {
+      this.#options.onMergeConflict?.({ paths, stored, kept });
+    } catch {
+      // The listener's failure must not stop loading.
+    }
   }
 
   #apply(value: P): void {
@@ -558,7 +648,7 @@ class Persister<S, P> implements StatePersister<P> {
   }
 
   #schedule(): void {
-    if (!this.#canWrite()) return;
+    if (!this.#canSave()) return;
     const now = this.#now();
     this.#firstPendingAt ??= now;
     const delay = Math.max(0, Math.min(this.#writeDelayMs, this.#firstPendingAt + this.#maxWriteDelayMs - now));
@@ -570,12 +660,41 @@ class Persister<S, P> implements StatePersister<P> {
     }, delay);
   }
 
-  #canWrite(): boolean {
-    return this.#hydrated && !this.#disposed && !this.#status.current.outdated && !this.#readFailed;
+  /** Whether a pending change can go anywhere: into storage, or (outdated) to the newer code. */
+  #canSave(): boolean {
+    return this.#hydrated && !this.#disposed && !this.#readFailed;
   }
 
+  #canWrite(): boolean {
+    return this.#canSave() && !this.#status.current.outdated;
+  }
+
+  /**
+   * Writes the pending change. A write is refused when another tab wrote since this one last
+   * read; then that value is loaded and merged (this tab's change on top, conflicts handed over)
+   * and the merge is written in its place, so that neither tab's change is lost.
+   */
   async #write(): Promise<void> {
-    if (!this.#dirty || !this.#canWrite()) return;
+    let refused = 0;
+    while (this.#dirty && this.#canSave()) {
+      if (this.#status.current.outdated) {
+        this.#handOver();
+        return;
+      }
+      if ((await this.#writeOnce()) !== "refused") return;
+      refused += 1;
+      if (refused === REFUSED_WRITES_IN_A_ROW) {
+        this.#scheduleRetry();
+        return;
+      }
+      await this.#loadSafely();
+      // The merge is written at once, not after another quiet time.
+      this.#cancelTimer();
+    }
+  }
+
+  /** Encodes and writes the current value once; `"refused"` when another writer's record has replaced the expected one. */
+  async #writeOnce(): Promise<"written" | "refused" | "failed"> {
     this.#dirty = false;
     this.#writing = true;
     let value = this.exportState();
@@ -583,12 +702,21 @@ class Persister<S, P> implements StatePersister<P> {
     try {
       const savedAt = this.#now();
       const record = await this.#encode(value, savedAt);
-      value = await this.#writeWithinQuota(record, value);
+      const written = await this.#writeWithinQuota(record, value);
+      if (written === null) {
+        this.#dirty = true;
+        return "refused";
+      }
+      value = written;
       this.#baseline = value;
-      if (this.#emergencyAt !== null && savedAt >= this.#emergencyAt) this.#removeEmergencyCopy();
+      this.#storedStamp = { writerId: this.#writerId, savedAt };
+      // An outdated tab's copy is its hand-over to the newer code: it stays.
+      if (this.#emergencyAt !== null && savedAt >= this.#emergencyAt && !this.#status.current.outdated) this.#removeOwnEmergencyCopy();
+      this.#removeAdoptedCopies();
       this.#setStatus({ phase: "saved", lastSavedAt: savedAt, persistedVersion: this.#options.version, error: null });
       this.#post({ type: "saved", key: this.#options.key, writerId: this.#writerId, schemaVersion: this.#options.version, savedAt });
       if (this.#legacyPending) this.#removeLegacy();
+      return "written";
     } catch (error) {
       // The change stays pending, so the next change or flush tries again; nothing is dropped.
       this.#dirty = true;
@@ -596,95 +724,182 @@ class Persister<S, P> implements StatePersister<P> {
       this.#setStatus({ phase: "error", error: full ? error.message : `Saving on this device failed: ${describe(error)}` });
       // A passing failure (a busy disk, a worker that stopped) is tried again without waiting for another change.
       if (!full) this.#scheduleRetry();
+      return "failed";
     } finally {
       this.#writing = false;
     }
   }
 
-  // ---- emergency copy ------------------------------------------------------------------------
+  // ---- emergency copies ----------------------------------------------------------------------
 
   /**
    * The page is hidden or going away: an unsaved change is written at once, synchronously, as an
    * emergency copy (the page may be gone before the asynchronous write commits), and flushed as usual.
    */
   #flushOnHide(): void {
+    if (this.#status.current.outdated) {
+      this.#handOver();
+      return;
+    }
     if ((this.#dirty || this.#writing) && this.#canWrite()) this.#writeEmergencyCopy();
     void this.flush();
   }
 
-  #writeEmergencyCopy(): void {
+  /**
+   * This tab runs older code and writes no more, so its unsaved change is handed over as an
+   * emergency copy in this tab's schema version. The newer code (after the reload this tab asks
+   * for) migrates it and merges its changes into whatever is stored by then, however much newer.
+   */
+  #handOver(): void {
+    if (!(this.#dirty || this.#writing) || !this.#canSave()) return;
+    this.#cancelTimer();
+    if (this.#writeEmergencyCopy()) {
+      this.#dirty = false;
+      if (this.#status.current.phase === "error") this.#setStatus({ phase: "idle", error: null });
+    } else {
+      this.#setStatus({
+        phase: "error",
+        error: "This tab runs an older version of the app and could not keep its unsaved changes for the newer one: export your data before reloading.",
+      });
+    }
+  }
+
+  /**
+   * Writes this tab's emergency copy synchronously: the value, and its changes since the value
+   * last known to be stored, so that a later load merges only those. `false` when there is
+   * nowhere to write it or it does not fit.
+   */
+  #writeEmergencyCopy(): boolean {
     const storage = this.#emergency;
-    if (!storage) return;
+    if (!storage) return false;
     const savedAt = this.#now();
+    const value = this.exportState();
     try {
-      const json = JSON.stringify(this.exportState());
       const copy: EmergencyCopy = {
         key: this.#options.key,
         schemaVersion: this.#options.version,
         savedAt,
         writerId: this.#writerId,
-        checksum: fnv1a32(json),
-        json,
+        ...checksummedJson(value),
+        changes: checksummedJson(changesSince(this.#baseline ?? this.#options.defaults(), value)),
       };
-      storage.setItem(this.#emergencyKey(), JSON.stringify(copy));
+      const name = this.#ownCopyName();
+      storage.setItem(name, JSON.stringify(copy));
+      // Now this tab's own copy: no longer one of another page's, waiting to be written through.
+      this.#adoptedCopies.delete(name);
       this.#emergencyAt = savedAt;
+      return true;
     } catch {
       // Too large for what is left of the quota (or storage refused): the asynchronous write is all there is.
+      return false;
     }
   }
 
   /**
-   * A valid emergency copy, or `null`. A damaged one (checksum, decode, schema, failed migration)
-   * is moved aside with the quarantined records and never used; one written by newer code is left alone.
+   * The emergency copies of pages that may hold changes the stored record lacks, oldest first.
+   * Copies known to be written through are removed instead: their page's own later write is
+   * stored, or (a copy of older code) the stored value is newer, as older code assumed then.
    */
-  async #readEmergencyCopy(): Promise<{ value: P; schemaVersion: number; savedAt: number } | null> {
+  async #readEmergencyCopies(stored: { stamp: RecordStamp | null; savedAt: number | null } | null): Promise<Array<AdoptableCopy<P>>> {
     const storage = this.#emergency;
-    if (!storage) return null;
+    if (!storage) return [];
+    const own = this.#ownCopyName();
+    const storedAt = stored?.savedAt ?? null;
+    const copies: Array<AdoptableCopy<P>> = [];
+    for (const name of this.#emergencyCopyNames()) {
+      // This tab's own copy holds what its store holds; adopted ones already are in the store.
+      if ((name === own && this.#emergencyAt !== null) || this.#adoptedCopies.has(name)) continue;
+      const copy = await this.#readEmergencyCopy(storage, name);
+      if (!copy) continue;
+      const writtenThrough =
+        storedAt !== null && storedAt >= copy.savedAt && (copy.base === null || stored?.stamp?.writerId === copy.writerId);
+      if (writtenThrough) removeQuietly(storage, name);
+      else copies.push(copy);
+    }
+    return copies.sort((a, b) => a.savedAt - b.savedAt);
+  }
+
+  /**
+   * The copy under `name`, migrated and checked, or `null`. A damaged one (checksum, decode,
+   * schema, failed migration) is moved aside with the quarantined records and never used; one
+   * written by newer code is left alone.
+   */
+  async #readEmergencyCopy(storage: KeyValueStore, name: string): Promise<AdoptableCopy<P> | null> {
     let text: string | null;
     try {
-      text = storage.getItem(this.#emergencyKey());
+      text = storage.getItem(name);
     } catch {
       return null;
     }
     if (text === null) return null;
     const copy = readEmergencyCopy(text, this.#options.key);
-    if (typeof copy !== "string" && copy.schemaVersion > this.#options.version) return null;
-    const result =
-      typeof copy === "string"
-        ? ({ kind: "failed", reason: "decode", detail: copy } as const)
-        : fnv1a32(copy.json) !== copy.checksum
-          ? ({ kind: "failed", reason: "checksum", detail: "The emergency copy does not match its checksum." } as const)
-          : this.#upgrade(parseJson(copy.json), copy.schemaVersion);
-    if (result.kind === "failed" || typeof copy === "string") {
-      try {
-        await this.#storage.addQuarantined({
-          key: this.#emergencyKey(),
-          reason: result.kind === "failed" ? result.reason : "decode",
-          detail: result.kind === "failed" ? result.detail : "",
-          quarantinedAt: this.#now(),
-          record: text,
-        });
-      } catch {
-        // Not kept then; it is still never used.
-      }
-      this.#removeEmergencyCopy();
-      return null;
+    if (typeof copy === "string") return this.#setDamagedCopyAside(storage, name, text, { reason: "decode", detail: copy });
+    if (copy.schemaVersion > this.#options.version) return null;
+    if (fnv1a32(copy.json) !== copy.checksum || (copy.changes && fnv1a32(copy.changes.json) !== copy.changes.checksum)) {
+      return this.#setDamagedCopyAside(storage, name, text, { reason: "checksum", detail: "The emergency copy does not match its checksum." });
     }
-    return { value: result.value, schemaVersion: copy.schemaVersion, savedAt: copy.savedAt };
+    const raw = parseJson(copy.json);
+    const changes = copy.changes ? readValueChanges(parseJson(copy.changes.json)) : null;
+    if (copy.changes && !changes) return this.#setDamagedCopyAside(storage, name, text, { reason: "decode", detail: "The emergency copy's changes are not readable." });
+    const value = this.#upgrade(raw, copy.schemaVersion);
+    if (value.kind === "failed") return this.#setDamagedCopyAside(storage, name, text, value);
+    // What the changes were made on is rebuilt in the copy's own version, then brought up like the value.
+    const base = changes ? this.#upgrade(revertChanges(raw, changes), copy.schemaVersion) : null;
+    if (base?.kind === "failed") return this.#setDamagedCopyAside(storage, name, text, base);
+    return {
+      name,
+      text,
+      writerId: copy.writerId,
+      value: value.value,
+      base: base?.value ?? null,
+      schemaVersion: copy.schemaVersion,
+      savedAt: copy.savedAt,
+    };
   }
 
-  #removeEmergencyCopy(): void {
-    this.#emergencyAt = null;
+  async #setDamagedCopyAside(storage: KeyValueStore, name: string, text: string, failure: { reason: CorruptionReason; detail: string }): Promise<null> {
     try {
-      this.#emergency?.removeItem(this.#emergencyKey());
+      await this.#storage.addQuarantined({ key: name, reason: failure.reason, detail: failure.detail, quarantinedAt: this.#now(), record: text });
     } catch {
-      // Ignored at the next load once an equal or newer value is stored.
+      // Not kept then; it is still never used.
     }
+    removeQuietly(storage, name);
+    return null;
   }
 
-  #emergencyKey(): string {
-    return `${EMERGENCY_KEY_PREFIX}${this.#options.key}`;
+  #removeOwnEmergencyCopy(): void {
+    this.#emergencyAt = null;
+    removeQuietly(this.#emergency, this.#ownCopyName());
   }
+
+  /** Removes the adopted copies this tab's write now holds, unless their page has written a new one since. */
+  #removeAdoptedCopies(): void {
+    const storage = this.#emergency;
+    for (const [name, text] of this.#adoptedCopies) {
+      try {
+        if (storage?.getItem(name) === text) storage.removeItem(name);
+      } catch {
+        // Ignored at a later load once an equal or newer value is stored.
+      }
+    }
+    this.#adoptedCopies.clear();
+  }
+
+  #removeEmergencyCopies(names: readonly string[]): void {
+    for (const name of names) removeQuietly(this.#emergency, name);
+    this.#emergencyAt = null;
+    this.#adoptedCopies.clear();
+  }
+
+  #ownCopyName(): string {
+    return emergencyCopyKey(this.#options.key, this.#writerId);
+  }
+
+  #emergencyCopyNames(): string[] {
+    return this.#emergency ? emergencyCopyNames(this.#emergency, this.#options.key) : [];
+  }
+
+  // ---- storage -------------------------------------------------------------------------------
 
   #scheduleRetry(): void {
     if (this.#timer !== null || !this.#canWrite()) return;
@@ -708,11 +923,13 @@ class Persister<S, P> implements StatePersister<P> {
     });
   }
 
-  /** Writes the record; when storage is full, prunes step by step and tries again. Returns what was written. */
-  async #writeWithinQuota(record: StoredRecord, value: P): Promise<P> {
+  /**
+   * Writes the record unless another writer's has replaced the one this tab last read or wrote
+   * (then answers `null`); when storage is full, prunes step by step and tries again. Returns what was written.
+   */
+  async #writeWithinQuota(record: StoredRecord, value: P): Promise<P | null> {
     try {
-      await this.#storage.writeRecord(record);
-      return value;
+      return (await this.#storage.writeRecordIf(record, this.#storedStamp)) ? value : null;
     } catch (error) {
       if (!isQuotaExceededError(error)) throw error;
     }
@@ -733,7 +950,7 @@ class Persister<S, P> implements StatePersister<P> {
         attempt = await this.#encode(state, record.savedAt);
       }
       try {
-        await this.#storage.writeRecord(attempt);
+        if (!(await this.#storage.writeRecordIf(attempt, this.#storedStamp))) return null;
       } catch (error) {
         if (!isQuotaExceededError(error)) throw error;
         continue;
@@ -796,6 +1013,9 @@ class Persister<S, P> implements StatePersister<P> {
   #onClearedElsewhere(): void {
     this.#cancelTimer();
     this.#dirty = false;
+    // The clearing tab removed the record and every emergency copy.
+    this.#storedStamp = null;
+    this.#adoptedCopies.clear();
     const defaults = this.#options.defaults();
     this.#baseline = defaults;
     this.#apply(defaults);
@@ -806,6 +1026,8 @@ class Persister<S, P> implements StatePersister<P> {
     this.#cancelTimer();
     if (this.#status.current.outdated) return;
     this.#setStatus({ outdated: true, persistedVersion: Math.max(storedVersion, this.#status.current.persistedVersion ?? 0) });
+    // The tab now asks for a reload, which must not throw away what it has not written yet.
+    this.#handOver();
   }
 
   #post(message: CrossTabMessage): void {
@@ -828,18 +1050,68 @@ class Persister<S, P> implements StatePersister<P> {
   }
 }
 
-/** Prefix of the localStorage key of a persister's emergency copy. */
+/** Prefix of the localStorage key under which older code kept the one emergency copy of a key, whichever tab wrote it. */
 export const EMERGENCY_KEY_PREFIX = "tidemark-emergency:";
 
-/** What `pagehide` writes synchronously: the value's JSON, checked by a 32-bit FNV-1a of that text. */
-interface EmergencyCopy {
+/** Prefix of the localStorage keys of emergency copies, one per writer (page) and key. */
+export const EMERGENCY_COPY_PREFIX = "tidemark-emergency-copy:";
+
+/**
+ * Where `writerId` keeps its emergency copy of `key`. One per writer, so tabs closing together
+ * never overwrite or remove each other's copy. Both parts are URI-encoded: `:` separates them.
+ */
+export function emergencyCopyKey(key: string, writerId: string): string {
+  return `${EMERGENCY_COPY_PREFIX}${encodeURIComponent(key)}:${encodeURIComponent(writerId)}`;
+}
+
+/** The names of every emergency copy of `key` in `storage`: each writer's, and the one older code wrote. */
+function emergencyCopyNames(storage: KeyValueStore, key: string): string[] {
+  const single = `${EMERGENCY_KEY_PREFIX}${key}`;
+  const perWriter = `${EMERGENCY_COPY_PREFIX}${encodeURIComponent(key)}:`;
+  const names: string[] = [];
+  try {
+    for (let index = 0; index < storage.length; index += 1) {
+      const name = storage.key(index);
+      if (name === null) continue;
+      if (name === single || (name.startsWith(perWriter) && !name.includes(":", perWriter.length))) names.push(name);
+    }
+  } catch {
+    // Storage went away or is blocked: there is nothing to read.
+  }
+  return names;
+}
+
+function removeQuietly(storage: KeyValueStore | null, name: string): void {
+  try {
+    storage?.removeItem(name);
+  } catch {
+    // Ignored at a later load once an equal or newer value is stored.
+  }
+}
+
+/** JSON text checked by a 32-bit FNV-1a of that text. */
+interface ChecksummedJson {
+  /** FNV-1a (32-bit, over UTF-16 code units) of `json`, as 8 hex digits. */
+  checksum: string;
+  json: string;
+}
+
+function checksummedJson(value: unknown): ChecksummedJson {
+  const json = JSON.stringify(value);
+  return { checksum: fnv1a32(json), json };
+}
+
+/** What `pagehide` writes synchronously (and what an outdated tab hands over): the value's JSON. */
+interface EmergencyCopy extends ChecksummedJson {
   key: string;
   schemaVersion: number;
   savedAt: number;
   writerId: string;
-  /** FNV-1a (32-bit, over UTF-16 code units) of `json`, as 8 hex digits. */
-  checksum: string;
-  json: string;
+  /**
+   * `changesSince` the value last known to be stored, as JSON: the value the copy was made on is
+   * rebuilt from them, so that only the copy's own changes are merged. Older code wrote none.
+   */
+  changes?: ChecksummedJson;
 }
 
 /** The emergency copy in `text`, or a sentence saying why it is not one. */
@@ -856,7 +1128,14 @@ function readEmergencyCopy(text: string, key: string): EmergencyCopy | string {
   if (!Number.isInteger(copy.schemaVersion) || (copy.schemaVersion as number) < 0) return "The emergency copy has no valid schema version.";
   if (typeof copy.savedAt !== "number" || typeof copy.writerId !== "string") return "The emergency copy does not say when or by whom it was written.";
   if (typeof copy.checksum !== "string" || typeof copy.json !== "string") return "The emergency copy has no checksum or no value.";
+  if (copy.changes !== undefined && !isChecksummedJson(copy.changes)) return "The emergency copy's changes have no checksum or no value.";
   return copy as EmergencyCopy;
+}
+
+function isChecksummedJson(value: unknown): value is ChecksummedJson {
+  if (typeof value !== "object" || value === null) return false;
+  const { checksum, json } = value as Partial<Record<keyof ChecksummedJson, unknown>>;
+  return typeof checksum === "string" && typeof json === "string";
 }
 
 function parseJson(text: string): unknown {

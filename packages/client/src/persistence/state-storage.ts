@@ -5,6 +5,23 @@ export type StorageKind = "indexeddb" | "localstorage" | "memory";
 
 export type CorruptionReason = "checksum" | "schema" | "decode" | "migration";
 
+/** Who wrote a stored record and when: enough to tell whether another writer has written since. */
+export interface RecordStamp {
+  writerId: string;
+  savedAt: number;
+}
+
+/** The stamp of a record as found in storage, read from its envelope alone; `null` when there is none. */
+export function recordStampOf(raw: unknown): RecordStamp | null {
+  if (typeof raw !== "object" || raw === null) return null;
+  const { writerId, savedAt } = raw as { writerId?: unknown; savedAt?: unknown };
+  return typeof writerId === "string" && typeof savedAt === "number" ? { writerId, savedAt } : null;
+}
+
+export function sameRecordStamp(a: RecordStamp | null, b: RecordStamp | null): boolean {
+  return a === null || b === null ? a === b : a.writerId === b.writerId && a.savedAt === b.savedAt;
+}
+
 /** A record moved aside because it could not be loaded: kept as it was found, never deleted on load. */
 export interface QuarantinedRecord {
   id: number;
@@ -62,6 +79,13 @@ export interface StateStorage {
   /** The record under `key` as stored, unchecked (it may be damaged), or `undefined`. */
   readRecord(key: string): Promise<unknown>;
   writeRecord(record: StoredRecord): Promise<void>;
+  /**
+   * Writes `record` only while the record stored under its key is the one `expected` names
+   * (`null`: none, or none with a readable stamp), checked and written in one step so that no
+   * other tab writes in between. Answers whether it wrote. The stored payload is never decoded:
+   * the check must cost next to nothing on every save.
+   */
+  writeRecordIf(record: StoredRecord, expected: RecordStamp | null): Promise<boolean>;
   removeRecord(key: string): Promise<void>;
 
   /** Moves the record under `key` into quarantine in one step; `undefined` when there was none. */

@@ -106,13 +106,14 @@ export async function hydratedApp(
   return { storage, writes, store, persister };
 }
 
-/** Records every committed record write of `storage`. */
+/** Records every committed record write a persister makes on `storage` (all of them are conditional). */
 export function recordWrites(storage: StateStorage): StoredRecord[] {
   const writes: StoredRecord[] = [];
-  const write = storage.writeRecord.bind(storage);
-  storage.writeRecord = async (record) => {
-    await write(record);
-    writes.push(record);
+  const write = storage.writeRecordIf.bind(storage);
+  storage.writeRecordIf = async (record, expected) => {
+    const written = await write(record, expected);
+    if (written) writes.push(record);
+    return written;
   };
   return writes;
 }
