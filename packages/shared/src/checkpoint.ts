@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TimestampSchema } from "./common.ts";
-import { CHAPTER_TEXT_MAX_LENGTH, CHAPTERS_MAX, TITLE_MAX_LENGTH } from "./constants.ts";
+import { CHAPTER_TEXT_MAX_LENGTH, CHAPTERS_MAX, DRAFT_TEXT_MAX_LENGTH, TITLE_MAX_LENGTH } from "./constants.ts";
 import { DocumentVersionSchema, SynthesisEngineSchema, SynthesisParametersSchema } from "./preferences.ts";
 
 export const ChapterSchema = z.strictObject({
@@ -9,6 +9,13 @@ export const ChapterSchema = z.strictObject({
   text: z.string().max(CHAPTER_TEXT_MAX_LENGTH),
 });
 export type Chapter = z.infer<typeof ChapterSchema>;
+
+/** Characters of text in all the chapters together. */
+export function draftTextLength(chapters: ReadonlyArray<{ text: string }>): number {
+  let length = 0;
+  for (const chapter of chapters) length += chapter.text.length;
+  return length;
+}
 
 /** Where the user left off: a chapter index and a character offset in it. */
 export const DraftPositionSchema = z.strictObject({
@@ -23,7 +30,12 @@ export type DraftPosition = z.infer<typeof DraftPositionSchema>;
  */
 export const SessionCheckpointStateSchema = z.strictObject({
   title: z.string().max(TITLE_MAX_LENGTH),
-  chapters: z.array(ChapterSchema).max(CHAPTERS_MAX),
+  chapters: z
+    .array(ChapterSchema)
+    .max(CHAPTERS_MAX)
+    .refine((chapters) => draftTextLength(chapters) <= DRAFT_TEXT_MAX_LENGTH, {
+      message: `A draft holds at most ${DRAFT_TEXT_MAX_LENGTH} characters of text`,
+    }),
   engine: SynthesisEngineSchema,
   voice: z.string().min(1).max(100),
   parameters: SynthesisParametersSchema,

@@ -33,11 +33,11 @@ export const PREFERENCES_MAX_BYTES = 64 * 1024;
 /**
  * Largest `PUT /api/session/:id/checkpoint` body, in bytes: room for the largest checkpoint the
  * schema accepts, written in the most bytes JSON can take. A character takes at most 6 bytes (a
- * control character is written `\u0001`), so `CHAPTERS_MAX` chapters of `CHAPTER_TEXT_MAX_LENGTH`
- * characters with their titles and ids come to 15.2 MB at worst (2.5 MB as plain text), which
- * leaves 1.5 MB of headroom. The limit is what one request may make the server hold in
- * memory several times over (the body, its parse, the sealed copy), which is why the chapter
- * limits below are sized to it rather than the other way round.
+ * control character is written `\u0001`), so `DRAFT_TEXT_MAX_LENGTH` characters of text with
+ * `CHAPTERS_MAX` titles and ids come to 15.9 MB at worst (2.5 MB as plain text), under this
+ * limit. The limit is what one request may make the server hold in memory several times over
+ * (the body, its parse, the sealed copy), which is why the draft limits below are sized to it
+ * rather than the other way round.
  */
 export const CHECKPOINT_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -47,14 +47,17 @@ export const CHECKPOINT_INTERVAL_MS = 30_000;
 /** Voice presets a user can keep. */
 export const SAVED_VOICES_MAX = 50;
 
-/** Chapters in one synthesis draft. With the chapter length below, every valid draft fits `CHECKPOINT_MAX_BYTES`. */
-export const CHAPTERS_MAX = 100;
+/** Chapters in one synthesis draft. */
+export const CHAPTERS_MAX = 500;
+
+/** Longest chapter text, in characters (some 30 000 words: a very long chapter). */
+export const CHAPTER_TEXT_MAX_LENGTH = 200_000;
 
 /**
- * Longest chapter text, in characters: about 4 000 words, a long chapter. `CHAPTERS_MAX` of them
- * (2.5 million characters, some 50 hours of speech) hold a long book.
+ * Text of all chapters of one draft together, in characters: about 400 000 words, some 50 hours
+ * of speech, a long book. With it every valid draft fits `CHECKPOINT_MAX_BYTES`.
  */
-export const CHAPTER_TEXT_MAX_LENGTH = 25_000;
+export const DRAFT_TEXT_MAX_LENGTH = 2_500_000;
 
 /** Recent sessions kept in the browser's persisted state. */
 export const RECENT_SESSIONS_PERSISTED = 10;

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   CHAPTER_TEXT_MAX_LENGTH,
   CHAPTERS_MAX,
+  DRAFT_TEXT_MAX_LENGTH,
   CHECKPOINT_MAX_BYTES,
   CheckpointConflictSchema,
   CheckpointDocumentSchema,
@@ -247,16 +248,19 @@ describe("server backup of preferences and checkpoints", () => {
       const largest: SessionCheckpointState = {
         ...checkpointWith(""),
         title: longest(TITLE_MAX_LENGTH),
-        chapters: Array.from({ length: CHAPTERS_MAX }, () => ({
+        chapters: Array.from({ length: CHAPTERS_MAX }, (_, index) => ({
           id: longest(64),
           title: longest(TITLE_MAX_LENGTH),
-          text: longest(CHAPTER_TEXT_MAX_LENGTH),
+          // All the text a draft may hold, in one chapter as long as they go and the rest shared out.
+          text: longest(index === 0 ? CHAPTER_TEXT_MAX_LENGTH : Math.floor((DRAFT_TEXT_MAX_LENGTH - CHAPTER_TEXT_MAX_LENGTH) / (CHAPTERS_MAX - 1))),
         })),
         voice: longest(100),
         notes: longest(10_000),
         position: { chapter: Number.MAX_SAFE_INTEGER, offset: Number.MAX_SAFE_INTEGER },
       };
       expect(SessionCheckpointStateSchema.safeParse(largest).success).toBe(true);
+      const overLimit = { ...largest, chapters: [...largest.chapters, { id: "x", title: "", text: longest(DRAFT_TEXT_MAX_LENGTH) }].slice(1) };
+      expect(SessionCheckpointStateSchema.safeParse(overLimit).success).toBe(false);
       const body = JSON.stringify({ baseVersion: 0, state: largest });
       // Far beyond the ordinary JSON limit: the route's own limit is what lets it in.
       expect(Buffer.byteLength(body)).toBeGreaterThan(15_000_000);

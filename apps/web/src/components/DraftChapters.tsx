@@ -1,4 +1,4 @@
-import { CHAPTER_TEXT_MAX_LENGTH, CHAPTERS_MAX, TITLE_MAX_LENGTH, type Chapter } from "@tidemark/shared";
+import { CHAPTER_TEXT_MAX_LENGTH, CHAPTERS_MAX, DRAFT_TEXT_MAX_LENGTH, draftTextLength, TITLE_MAX_LENGTH, type Chapter } from "@tidemark/shared";
 import type { SyntheticEvent } from "react";
 import { useStore } from "../store/index.ts";
 
@@ -7,6 +7,7 @@ export function DraftChapters({ disabled }: { disabled: boolean }) {
   const chapters = useStore((s) => s.draft.chapters);
   const addChapter = useStore((s) => s.addChapter);
   const atLimit = chapters.length >= CHAPTERS_MAX;
+  const textFull = draftTextLength(chapters) >= DRAFT_TEXT_MAX_LENGTH;
 
   return (
     <section className="draft-chapters" aria-labelledby="draft-chapters-heading">
@@ -35,6 +36,12 @@ export function DraftChapters({ disabled }: { disabled: boolean }) {
         Add chapter
       </button>
       {atLimit && <p className="muted">A draft holds at most {CHAPTERS_MAX} chapters.</p>}
+      {textFull && (
+        <p className="muted" role="status" data-testid="draft-text-full">
+          This draft holds as much text as one draft can ({DRAFT_TEXT_MAX_LENGTH.toLocaleString()} characters): text typed or pasted
+          beyond that is not kept. Start a new draft for the rest.
+        </p>
+      )}
     </section>
   );
 }

@@ -1,5 +1,13 @@
-import { CHAPTER_TEXT_MAX_LENGTH, DEFAULT_SYNTHESIS_PARAMETERS, type SessionCheckpointState } from "@tidemark/shared";
+import {
+  CHAPTER_TEXT_MAX_LENGTH,
+  DEFAULT_SYNTHESIS_PARAMETERS,
+  DRAFT_TEXT_MAX_LENGTH,
+  draftTextLength,
+  SessionCheckpointStateSchema,
+  type SessionCheckpointState,
+} from "@tidemark/shared";
 import { describe, expect, it } from "vitest";
+import { checkpointOf } from "../persistence/app-state-mapping.ts";
 import { draftHasContent } from "./draft-slice.ts";
 import { createTestStore } from "./test-store.ts";
 
@@ -51,6 +59,21 @@ describe("draft slice", () => {
     state().editChapterText(id, "x".repeat(CHAPTER_TEXT_MAX_LENGTH + 10));
 
     expect(state().draft.chapters[0]!.text).toHaveLength(CHAPTER_TEXT_MAX_LENGTH);
+  });
+
+  it("cuts text where the whole draft reaches the most text the server accepts, counting the other chapters", () => {
+    const { state } = draftStore();
+    const first = state().draft.chapters[0]!.id;
+    const chapters = Math.ceil(DRAFT_TEXT_MAX_LENGTH / CHAPTER_TEXT_MAX_LENGTH);
+    const ids = [first, ...Array.from({ length: chapters - 1 }, () => state().addChapter()!)];
+    for (const id of ids) state().editChapterText(id, "x".repeat(CHAPTER_TEXT_MAX_LENGTH));
+
+    expect(draftTextLength(state().draft.chapters)).toBe(DRAFT_TEXT_MAX_LENGTH);
+    // Shortening one chapter makes room in it again, and only as much as was freed.
+    state().editChapterText(first, "short");
+    state().editChapterText(first, "y".repeat(CHAPTER_TEXT_MAX_LENGTH));
+    expect(draftTextLength(state().draft.chapters)).toBe(DRAFT_TEXT_MAX_LENGTH);
+    expect(SessionCheckpointStateSchema.safeParse(checkpointOf(state(), new Date(0))).success).toBe(true);
   });
 
   it("keeps the position on the same chapter when an earlier chapter is removed", () => {

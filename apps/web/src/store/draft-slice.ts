@@ -1,6 +1,8 @@
 import {
   CHAPTER_TEXT_MAX_LENGTH,
   CHAPTERS_MAX,
+  DRAFT_TEXT_MAX_LENGTH,
+  draftTextLength,
   TITLE_MAX_LENGTH,
   type Chapter,
   type Draft,
@@ -69,12 +71,12 @@ export const createDraftSlice: StateCreator<AppState, [], [], DraftSlice> = (set
     });
   }
 
-  function changeChapter(id: string, change: (chapter: Chapter) => Chapter): void {
+  function changeChapter(id: string, change: (chapter: Chapter, draft: Draft) => Chapter): void {
     changeDraft((draft) => {
       const index = draft.chapters.findIndex((chapter) => chapter.id === id);
       if (index === -1) return draft;
       const current = draft.chapters[index]!;
-      const next = change(current);
+      const next = change(current, draft);
       if (next.title === current.title && next.text === current.text) return draft;
       const chapters = [...draft.chapters];
       chapters[index] = next;
@@ -117,7 +119,12 @@ export const createDraftSlice: StateCreator<AppState, [], [], DraftSlice> = (set
       }),
 
     renameChapter: (id, title) => changeChapter(id, (chapter) => ({ ...chapter, title: title.slice(0, TITLE_MAX_LENGTH) })),
-    editChapterText: (id, text) => changeChapter(id, (chapter) => ({ ...chapter, text: text.slice(0, CHAPTER_TEXT_MAX_LENGTH) })),
+    editChapterText: (id, text) =>
+      changeChapter(id, (chapter, draft) => {
+        // A chapter takes what its own limit and the room left in the whole draft allow.
+        const room = DRAFT_TEXT_MAX_LENGTH - (draftTextLength(draft.chapters) - chapter.text.length);
+        return { ...chapter, text: text.slice(0, Math.max(0, Math.min(CHAPTER_TEXT_MAX_LENGTH, room))) };
+      }),
 
     setDraftPosition: (position) =>
       changeDraft((draft) => {
