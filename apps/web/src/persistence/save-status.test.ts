@@ -34,6 +34,12 @@ describe("the auto-save indicator's sentence", () => {
     });
   });
 
+  it("says the work is on this device only while the server refuses its backup, not that it is retrying", () => {
+    const refused = { ...backup, phase: "error" as const, lastSyncedAt: 1_500, refused: "The server refused the backup of the draft." };
+
+    expect(describeSaving(status, refused)).toEqual({ state: "saved-local", text: "Saved on this device only: the server refused the backup", at: 1_000 });
+  });
+
   it("says offline with the time of the last save on this device", () => {
     expect(describeSaving(status, { ...backup, phase: "offline", pending: 2 })).toEqual({
       state: "offline",

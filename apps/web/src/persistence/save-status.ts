@@ -28,6 +28,7 @@ export function describeSaving(status: PersistenceStatus, backup: BackupStatus, 
   if (unpushedEdits || backup.pending > 0 || backup.phase === "syncing") {
     return { state: "saved-local", text: local === null ? "Sending to the server…" : "Saved on this device, the server copy follows", at: local };
   }
+  if (backup.refused) return { state: "saved-local", text: "Saved on this device only: the server refused the backup", at: local };
   if (backup.phase === "error") return { state: "saved-local", text: "Saved on this device; the server backup is retrying", at: local };
   if (backup.lastSyncedAt !== null) return { state: "saved-server", text: "Saved on the server", at: backup.lastSyncedAt };
   if (local !== null) return { state: "saved-local", text: "Saved on this device", at: local };
