@@ -910,11 +910,12 @@ class Persister<S, P> implements StatePersister<P> {
   }
 
   /**
-   * The synchronous part of a save ends with the bytes of the JSON; compressing, hashing and
+   * The synchronous part of a save ends with the bytes of the JSON that changed since the last
+   * save (the compression worker rebuilds the rest from its copy); compressing, hashing and
    * writing are asynchronous and leave the main thread free.
    */
   #encode(value: P, savedAt: number): Promise<StoredRecord> {
-    return encodeRecord(this.#json.encode(value), {
+    return encodeRecord(this.#json.encodeChange(value), {
       key: this.#options.key,
       schemaVersion: this.#options.version,
       savedAt,
