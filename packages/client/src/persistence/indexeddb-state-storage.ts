@@ -46,8 +46,13 @@ class StateDatabase extends Dexie {
       conflicts: "id, createdAt",
       meta: "key",
     });
+    // Who wrote each record and when, readable from the index alone: a save checks it without
+    // reading (and copying) the stored payload.
+    this.version(2).stores({ records: `key, ${STAMP_INDEX}` });
   }
 }
+
+const STAMP_INDEX = "[writerId+savedAt]";
 
 /** Persisted state in IndexedDB (through Dexie): the first choice, and the only one without a small quota. */
 export class IndexedDbStateStorage implements StateStorage {
@@ -74,12 +79,22 @@ export class IndexedDbStateStorage implements StateStorage {
   async writeRecordIf(record: StoredRecord, expected: RecordStamp | null): Promise<boolean> {
     const db = this.#db;
     // Read-write transactions on one store run one at a time across all tabs, so nothing lands
-    // between the check and the put. Reading the stored record copies its bytes but decodes nothing.
+    // between the check and the put. The stamp comes from the index: no payload is read.
     return db.transaction("rw", [db.records], async () => {
-      if (!sameRecordStamp(recordStampOf(await db.records.get(record.key)), expected)) return false;
+      if (!sameRecordStamp(await this.#storedStamp(record.key), expected)) return false;
       await db.records.put(record);
       return true;
     });
+  }
+
+  /** The stamp of the record stored under `key` (`null`: none, or one without a valid stamp). */
+  async #storedStamp(key: string): Promise<RecordStamp | null> {
+    let stamp: RecordStamp | null = null;
+    // A handful of records at most: walking the index's keys reads no values.
+    await this.#db.records.orderBy(STAMP_INDEX).eachKey((indexKey, cursor) => {
+      if (cursor.primaryKey === key) stamp = recordStampOf({ writerId: (indexKey as unknown[])[0], savedAt: (indexKey as unknown[])[1] });
+    });
+    return stamp;
   }
 
   async removeRecord(key: string): Promise<void> {

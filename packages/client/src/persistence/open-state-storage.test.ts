@@ -85,6 +85,22 @@ describe.each(Object.keys(openers) as StorageKind[])("%s state storage", (kind) 
     expect(await storage.readRecord("app")).toBeUndefined();
   });
 
+  it("writes a record only over the one the writer last saw, comparing who wrote it and when", async () => {
+    const storage = await openers[kind]();
+    const first = await record("app", { n: 1 });
+    const other = { ...(await record("app", { n: 2 })), writerId: "other-tab", savedAt: 9 };
+
+    expect(await storage.writeRecordIf(first, { writerId: "nobody", savedAt: 1 })).toBe(false);
+    expect(await storage.readRecord("app")).toBeUndefined();
+    expect(await storage.writeRecordIf(first, null)).toBe(true);
+    expect(await storage.writeRecordIf(other, null)).toBe(false);
+    expect(await storage.writeRecordIf(other, { writerId: "tab", savedAt: 1 })).toBe(false);
+    expect(await storage.writeRecordIf(other, { writerId: "tab", savedAt: 5 })).toBe(true);
+    expect(await storage.readRecord("app")).toMatchObject({ writerId: "other-tab", savedAt: 9 });
+    await storage.writeRecord({ ...first, key: "else", writerId: "third", savedAt: 3 });
+    expect(await storage.writeRecordIf(first, { writerId: "third", savedAt: 3 })).toBe(false);
+  });
+
   it("moves a record into quarantine in one step and keeps it readable there", async () => {
     const storage = await openers[kind]();
     const written = await record("app", { rate: 1 });
