@@ -1,3 +1,6 @@
+import { joinPartsFrame, splitPartsFrame } from "./gzip-parts-frame.ts";
+import type { JsonBytesChange } from "./json-bytes-encoder.ts";
+
 /**
  * Gzip of whole payloads, without long tasks on the page's main thread. The buffer passed in may
  * be transferred to a worker: the caller must not use it afterwards.
@@ -42,7 +45,6 @@ function rebuildFromChange(previous: { serial: number; bytes: Uint8Array } | und
   return bytes;
 }
 
-import type { JsonBytesChange } from "./json-bytes-encoder.ts";
 
 /** Slice fed to a CompressionStream per task when no worker is available. */
 const SLICE_BYTES = 64 * 1024;
@@ -51,7 +53,10 @@ const SLICE_BYTES = 64 * 1024;
  * The framing and part reuse behind `gzipParts`, given a way to gzip or gunzip one buffer. Kept
  * free of anything outside itself: the worker runs its source text.
  */
-function createPartsCodec(pipe: (format: "gzip" | "gunzip", bytes: Uint8Array) => Promise<ArrayBuffer>) {
+function createPartsCodec(
+  pipe: (format: "gzip" | "gunzip", bytes: Uint8Array) => Promise<ArrayBuffer>,
+  frame: { join: typeof joinPartsFrame; split: typeof splitPartsFrame },
+) {
   const PART_BYTES = 64 * 1024;
   const previous = new Map<string, { input: Uint8Array; parts: Array<{ start: number; end: number; packed: Uint8Array }> }>();
   const chains = new Map<string, Promise<unknown>>();
@@ -101,33 +106,14 @@ function createPartsCodec(pipe: (format: "gzip" | "gunzip", bytes: Uint8Array) =
     }
     for (const part of tail) parts.push(part);
     previous.set(key, { input, parts });
-    let length = 4 + 4 * parts.length;
-    for (const part of parts) length += part.packed.byteLength;
-    const frame = new Uint8Array(length);
-    const view = new DataView(frame.buffer);
-    view.setUint32(0, parts.length, true);
-    let offset = 4 + 4 * parts.length;
-    parts.forEach((part, index) => {
-      view.setUint32(4 + 4 * index, part.packed.byteLength, true);
-      frame.set(part.packed, offset);
-      offset += part.packed.byteLength;
-    });
-    return frame.buffer;
+    return frame.join(parts.map((part) => part.packed));
   }
 
   async function decode(bytes: ArrayBuffer): Promise<ArrayBuffer> {
-    const view = new DataView(bytes);
-    const count = bytes.byteLength >= 4 ? view.getUint32(0, true) : -1;
-    if (count < 0 || 4 + 4 * count > bytes.byteLength) throw new Error("The compressed parts are not framed.");
-    let offset = 4 + 4 * count;
+    const members = frame.split(bytes);
+    if (!members) throw new Error("The compressed parts are not framed whole.");
     const outputs: Uint8Array[] = [];
-    for (let index = 0; index < count; index += 1) {
-      const length = view.getUint32(4 + 4 * index, true);
-      if (offset + length > bytes.byteLength) throw new Error("A compressed part runs past the end.");
-      outputs.push(new Uint8Array(await pipe("gunzip", new Uint8Array(bytes, offset, length))));
-      offset += length;
-    }
-    if (offset !== bytes.byteLength) throw new Error("The compressed parts leave bytes over.");
+    for (const member of members) outputs.push(new Uint8Array(await pipe("gunzip", member)));
     let total = 0;
     for (const output of outputs) total += output.byteLength;
     const joined = new Uint8Array(total);
@@ -162,7 +148,7 @@ async function pipeWhole(format: "gzip" | "gunzip", bytes: Uint8Array): Promise<
  */
 const WORKER_SOURCE = `
 const pipeWhole = ${pipeWhole.toString()};
-const parts = (${createPartsCodec.toString()})(pipeWhole);
+const parts = (${createPartsCodec.toString()})(pipeWhole, { join: ${joinPartsFrame.toString()}, split: ${splitPartsFrame.toString()} });
 const rebuildFromChange = ${rebuildFromChange.toString()};
 // The input last compressed per key, with the serial of the encoding it came from: the base
 // the next change is rebuilt from. Set when a message arrives, so changes apply in order.
@@ -208,8 +194,9 @@ export function sharedGzipCompressor(): GzipCompressor {
 
 /** CompressionStream on the calling thread, fed `SLICE_BYTES` per task. */
 export function createSlicedGzipCompressor(): GzipCompressor {
-  const parts = createPartsCodec((format, bytes) =>
-    pipeInSlices(bytes, format === "gzip" ? new CompressionStream("gzip") : new DecompressionStream("gzip")),
+  const parts = createPartsCodec(
+    (format, bytes) => pipeInSlices(bytes, format === "gzip" ? new CompressionStream("gzip") : new DecompressionStream("gzip")),
+    { join: joinPartsFrame, split: splitPartsFrame },
   );
   return {
     gzip: (bytes) => pipeInSlices(new Uint8Array(bytes), new CompressionStream("gzip")),

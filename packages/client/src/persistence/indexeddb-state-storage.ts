@@ -1,4 +1,5 @@
 import Dexie, { type EntityTable, type Table } from "dexie";
+import { joinPartsFrame, splitPartsFrame } from "./gzip-parts-frame.ts";
 import type { StoredRecord } from "./record-codec.ts";
 import type {
   ConflictCopy,
@@ -23,9 +24,29 @@ interface MetaRow {
   value: unknown;
 }
 
+/**
+ * A record as its table holds it. A `gzip-parts` payload is kept member by member in part rows
+ * (`partIds` names them in order), so a save where one chapter changed writes that chapter's
+ * part and a small envelope instead of the whole payload again.
+ */
+type RecordRow = Omit<StoredRecord, "payload"> & { payload?: ArrayBuffer; partIds?: number[] };
+
+interface PartRow {
+  key: string;
+  id: number;
+  bytes: ArrayBuffer;
+}
+
+/** A part this storage wrote: its row's id and its bytes (a view into the payload it came from). */
+interface WrittenPart {
+  id: number;
+  bytes: Uint8Array;
+}
+
 class StateDatabase extends Dexie {
   // `declare`, not fields: class fields would overwrite the tables Dexie assigns in `version()`.
-  declare records: Table<StoredRecord, string>;
+  declare records: Table<RecordRow, string>;
+  declare recordParts: Table<PartRow, [string, number]>;
   declare quarantine: EntityTable<QuarantinedRecord, "id">;
   declare outbox: EntityTable<OutboxEntry, "id">;
   declare conflicts: Table<ConflictCopy, string>;
@@ -46,13 +67,12 @@ class StateDatabase extends Dexie {
       conflicts: "id, createdAt",
       meta: "key",
     });
-    // Who wrote each record and when, readable from the index alone: a save checks it without
-    // reading (and copying) the stored payload.
-    this.version(2).stores({ records: `key, ${STAMP_INDEX}` });
+    this.version(2).stores({ records: "key, [writerId+savedAt]" });
+    // Large payloads in part rows; the record row is then small, so a save reads who wrote it
+    // last from the row itself and the index of version 2 goes.
+    this.version(3).stores({ records: "key", recordParts: "[key+id]" });
   }
 }
-
-const STAMP_INDEX = "[writerId+savedAt]";
 
 /** Persisted state in IndexedDB (through Dexie): the first choice, and the only one without a small quota. */
 export class IndexedDbStateStorage implements StateStorage {
@@ -69,36 +89,25 @@ export class IndexedDbStateStorage implements StateStorage {
   }
 
   async readRecord(key: string): Promise<unknown> {
-    return this.#db.records.get(key);
+    const db = this.#db;
+    return db.transaction("r", [db.records, db.recordParts], () => this.#assembled(key));
   }
 
   async writeRecord(record: StoredRecord): Promise<void> {
-    await this.#db.records.put(record);
+    await this.#write(record, undefined);
   }
 
   async writeRecordIf(record: StoredRecord, expected: RecordStamp | null): Promise<boolean> {
-    const db = this.#db;
-    // Read-write transactions on one store run one at a time across all tabs, so nothing lands
-    // between the check and the put. The stamp comes from the index: no payload is read.
-    return db.transaction("rw", [db.records], async () => {
-      if (!sameRecordStamp(await this.#storedStamp(record.key), expected)) return false;
-      await db.records.put(record);
-      return true;
-    });
-  }
-
-  /** The stamp of the record stored under `key` (`null`: none, or one without a valid stamp). */
-  async #storedStamp(key: string): Promise<RecordStamp | null> {
-    let stamp: RecordStamp | null = null;
-    // A handful of records at most: walking the index's keys reads no values.
-    await this.#db.records.orderBy(STAMP_INDEX).eachKey((indexKey, cursor) => {
-      if (cursor.primaryKey === key) stamp = recordStampOf({ writerId: (indexKey as unknown[])[0], savedAt: (indexKey as unknown[])[1] });
-    });
-    return stamp;
+    return this.#write(record, expected);
   }
 
   async removeRecord(key: string): Promise<void> {
-    await this.#db.records.delete(key);
+    const db = this.#db;
+    this.#written.delete(key);
+    await db.transaction("rw", [db.records, db.recordParts], async () => {
+      await db.records.delete(key);
+      await this.#removeParts(key, null);
+    });
   }
 
   async quarantineRecord(
@@ -106,14 +115,81 @@ export class IndexedDbStateStorage implements StateStorage {
     report: { reason: CorruptionReason; detail: string; quarantinedAt: number },
   ): Promise<QuarantinedRecord | undefined> {
     const db = this.#db;
-    return db.transaction("rw", [db.records, db.quarantine], async () => {
-      const record: unknown = await db.records.get(key);
+    this.#written.delete(key);
+    return db.transaction("rw", [db.records, db.recordParts, db.quarantine], async () => {
+      const record = await this.#assembled(key);
       if (record === undefined) return undefined;
       const entry = { key, ...report, record };
       const id = await db.quarantine.add(entry);
       await db.records.delete(key);
+      await this.#removeParts(key, null);
       return { id, ...entry };
     });
+  }
+
+  /** What this storage last wrote per key: the parts it can leave in place if nobody wrote since. */
+  readonly #written = new Map<string, { stamp: RecordStamp | null; parts: WrittenPart[] | null }>();
+
+  /**
+   * Writes a record (only over the one stamped `expected`, when given). Read-write transactions on
+   * these tables run one at a time across all tabs, so nothing lands between check and write.
+   */
+  async #write(record: StoredRecord, expected: RecordStamp | null | undefined): Promise<boolean> {
+    const db = this.#db;
+    const members = record.encoding === "gzip-parts" ? splitPartsFrame(record.payload) : null;
+    const previous = this.#written.get(record.key);
+    this.#written.delete(record.key);
+    let parts: WrittenPart[] | null = null;
+    const wrote = await db.transaction("rw", [db.records, db.recordParts], async () => {
+      const stored = await this.#storedStamp(record.key);
+      if (expected !== undefined && !sameRecordStamp(stored, expected)) return false;
+      // What was written last is still in place only if the record is still the one written then.
+      const current = previous !== undefined && stored !== null && sameRecordStamp(stored, previous.stamp) ? previous : null;
+      if (!members) {
+        await db.records.put(record);
+        if (current?.parts !== null) await this.#removeParts(record.key, current?.parts ?? null);
+        return true;
+      }
+      if (!current?.parts) await this.#removeParts(record.key, null);
+      const { payload: _payload, ...envelope } = record;
+      const change = partsChange(record.key, members, current?.parts ?? []);
+      parts = change.parts;
+      // Issued together: one wait for all of them rather than one per request.
+      await Promise.all([
+        db.recordParts.bulkPut(change.rows),
+        change.unused.length > 0 ? db.recordParts.bulkDelete(change.unused) : undefined,
+        db.records.put({ ...envelope, partIds: change.parts.map((part) => part.id) }),
+      ]);
+      return true;
+    });
+    if (wrote) this.#written.set(record.key, { stamp: recordStampOf(record), parts });
+    return wrote;
+  }
+
+  /** The record under `key` with its payload put together; callers hold both tables in their transaction. */
+  async #assembled(key: string): Promise<unknown> {
+    const row: unknown = await this.#db.records.get(key);
+    if (typeof row !== "object" || row === null || !Array.isArray((row as RecordRow).partIds)) return row;
+    const { partIds, ...envelope } = row as RecordRow & { partIds: unknown[] };
+    const parts = await this.#db.recordParts.bulkGet(partIds.map((id): [string, number] => [key, Number(id)]));
+    const members = parts.every((part) => part !== undefined) ? (parts as PartRow[]).map((part) => new Uint8Array(part.bytes)) : null;
+    // A missing part leaves a payload that fails its checksum, so the record is quarantined.
+    return { ...envelope, payload: members ? joinPartsFrame(members) : new ArrayBuffer(0) };
+  }
+
+  /** Removes the given parts of `key`, or all of them (`null`). */
+  async #removeParts(key: string, parts: WrittenPart[] | null): Promise<void> {
+    if (parts) {
+      await this.#db.recordParts.bulkDelete(parts.map((part): [string, number] => [key, part.id]));
+      return;
+    }
+    await this.#db.recordParts.where("[key+id]").between([key, Dexie.minKey], [key, Dexie.maxKey], true, true).delete();
+  }
+
+  /** The stamp of the record stored under `key` (`null`: none, or one without a valid stamp). */
+  async #storedStamp(key: string): Promise<RecordStamp | null> {
+    // A large record's row holds no payload (its parts do), so this reads a few bytes.
+    return recordStampOf(await this.#db.records.get(key));
   }
 
   async addQuarantined(entry: Omit<QuarantinedRecord, "id">): Promise<QuarantinedRecord> {
@@ -189,4 +265,41 @@ export class IndexedDbStateStorage implements StateStorage {
   close(): void {
     this.#db.close();
   }
+}
+
+/**
+ * The part rows to write for `members` given the parts already stored: a member equal to a stored
+ * part keeps it (a change moves members around, so they are matched by their bytes, not their
+ * place); the others get new rows, and stored parts no longer used are to be deleted.
+ */
+function partsChange(key: string, members: Uint8Array[], stored: WrittenPart[]): { parts: WrittenPart[]; rows: PartRow[]; unused: Array<[string, number]> } {
+  const byLength = new Map<number, WrittenPart[]>();
+  for (const part of stored) byLength.set(part.bytes.byteLength, [...(byLength.get(part.bytes.byteLength) ?? []), part]);
+  let nextId = stored.reduce((max, part) => Math.max(max, part.id + 1), 0);
+  const used = new Set<number>();
+  const parts: WrittenPart[] = [];
+  const rows: PartRow[] = [];
+  for (const bytes of members) {
+    const same = byLength.get(bytes.byteLength)?.find((part) => !used.has(part.id) && sameBytes(part.bytes, bytes));
+    if (same) {
+      used.add(same.id);
+      parts.push({ id: same.id, bytes });
+      continue;
+    }
+    const id = nextId++;
+    rows.push({ key, id, bytes: bytes.slice().buffer });
+    parts.push({ id, bytes });
+  }
+  const unused = stored.filter((part) => !used.has(part.id)).map((part): [string, number] => [key, part.id]);
+  return { parts, rows, unused };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  const viewA = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  const viewB = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let index = 0;
+  for (; index + 4 <= a.byteLength; index += 4) if (viewA.getUint32(index) !== viewB.getUint32(index)) return false;
+  for (; index < a.byteLength; index += 1) if (a[index] !== b[index]) return false;
+  return true;
 }

@@ -45,7 +45,7 @@ async function openPage(storage: StateStorage, localStorage: LimitedKeyValueStor
   const writerId = `page-${(pageCount += 1)}`;
   const persister = appPersister(storage, store, { lifecycle: document, emergencyStorage: localStorage, writerId, ...(onMergeConflict ? { onMergeConflict } : {}) });
   await persister.hydrate();
-  return { document, store, persister, storage, copyKey: emergencyCopyKey(APP_KEY, writerId) };
+  return { document, store, persister, storage, writerId, copyKey: emergencyCopyKey(APP_KEY, writerId) };
 }
 
 /** A page with storage of its own on the shared database, as another tab would have. */
@@ -77,12 +77,11 @@ function holdWrites(storage: StateStorage): () => void {
 }
 
 /** Writes to storage from now on never commit: the page is gone before they would. */
-function dieBeforeWrites(storage: StateStorage): () => void {
-  const write = storage.writeRecordIf.bind(storage);
-  storage.writeRecordIf = () => new Promise<boolean>(() => undefined);
-  return () => {
-    storage.writeRecordIf = write;
-  };
+function dieBeforeWrites(page: { storage: StateStorage; writerId: string }): void {
+  const write = page.storage.writeRecordIf.bind(page.storage);
+  // Only this page's writes: another page on the same storage (the next load) writes as usual.
+  page.storage.writeRecordIf = (record, expected) =>
+    record.writerId === page.writerId ? new Promise<boolean>(() => undefined) : write(record, expected);
 }
 
 type Page = Awaited<ReturnType<typeof openPage>>;
@@ -90,12 +89,11 @@ type Page = Awaited<ReturnType<typeof openPage>>;
 /** A change, then `pagehide`, then the page dies: its writes never commit. */
 async function changeThenDie(page: Page, change: Partial<PersistedAppState> | number): Promise<void> {
   page.store.setState(typeof change === "number" ? withRate(page.store.getState(), change) : change);
-  const revive = dieBeforeWrites(page.storage);
+  dieBeforeWrites(page);
   page.document.dispatchEvent(new Event("pagehide"));
   await vi.advanceTimersByTimeAsync(50);
   await settleIo();
   page.persister.dispose();
-  revive();
 }
 
 describe("createStatePersister: emergency copy on pagehide", () => {
@@ -251,7 +249,7 @@ describe("createStatePersister: emergency copy on pagehide", () => {
 
   it("lets the newest change of a value win, in whatever order the copies are listed, and hands the older one over as a conflict", async () => {
     const { first, second, openNext } = await twoTabs();
-    dieBeforeWrites(first.storage);
+    dieBeforeWrites(first);
     first.store.setState(withRate(first.store.getState(), 1.2));
     first.document.setVisibility("hidden");
     first.document.setVisibility("visible");
