@@ -79,8 +79,11 @@ export class IndexedDbStateStorage implements StateStorage {
   readonly kind = "indexeddb" as const;
   readonly #db: StateDatabase;
 
+  readonly #IDBKeyRange: typeof IDBKeyRange;
+
   constructor(options: IndexedDbStateStorageOptions = {}) {
     this.#db = new StateDatabase(options.name ?? DEFAULT_STATE_DATABASE, options);
+    this.#IDBKeyRange = options.IDBKeyRange ?? globalThis.IDBKeyRange;
   }
 
   /** Opens the database and commits a small write, proving this browser lets the page store data. */
@@ -106,7 +109,7 @@ export class IndexedDbStateStorage implements StateStorage {
     this.#written.delete(key);
     await db.transaction("rw", [db.records, db.recordParts], async () => {
       await db.records.delete(key);
-      await this.#removeParts(key, null);
+      await this.#removeParts(key);
     });
   }
 
@@ -122,7 +125,7 @@ export class IndexedDbStateStorage implements StateStorage {
       const entry = { key, ...report, record };
       const id = await db.quarantine.add(entry);
       await db.records.delete(key);
-      await this.#removeParts(key, null);
+      await this.#removeParts(key);
       return { id, ...entry };
     });
   }
@@ -133,34 +136,46 @@ export class IndexedDbStateStorage implements StateStorage {
   /**
    * Writes a record (only over the one stamped `expected`, when given). Read-write transactions on
    * these tables run one at a time across all tabs, so nothing lands between check and write.
+   *
+   * The hot path of every save, so it runs on the native connection Dexie opened: one
+   * transaction, one read of the small record row, every write issued at once, one completion
+   * (through Dexie each request would cost a task and its promise bookkeeping).
    */
   async #write(record: StoredRecord, expected: RecordStamp | null | undefined): Promise<boolean> {
-    const db = this.#db;
+    if (!this.#db.isOpen()) await this.#db.open();
+    const idb = this.#db.backendDB();
     const members = record.encoding === "gzip-parts" ? splitPartsFrame(record.payload) : null;
     const previous = this.#written.get(record.key);
     this.#written.delete(record.key);
     let parts: WrittenPart[] | null = null;
-    const wrote = await db.transaction("rw", [db.records, db.recordParts], async () => {
-      const stored = await this.#storedStamp(record.key);
-      if (expected !== undefined && !sameRecordStamp(stored, expected)) return false;
-      // What was written last is still in place only if the record is still the one written then.
-      const current = previous !== undefined && stored !== null && sameRecordStamp(stored, previous.stamp) ? previous : null;
-      if (!members) {
-        await db.records.put(record);
-        if (current?.parts !== null) await this.#removeParts(record.key, current?.parts ?? null);
-        return true;
-      }
-      if (!current?.parts) await this.#removeParts(record.key, null);
-      const { payload: _payload, ...envelope } = record;
-      const change = partsChange(record.key, members, current?.parts ?? []);
-      parts = change.parts;
-      // Issued together: one wait for all of them rather than one per request.
-      await Promise.all([
-        db.recordParts.bulkPut(change.rows),
-        change.unused.length > 0 ? db.recordParts.bulkDelete(change.unused) : undefined,
-        db.records.put({ ...envelope, partIds: change.parts.map((part) => part.id) }),
-      ]);
-      return true;
+    const wrote = await new Promise<boolean>((resolve, reject) => {
+      let written = false;
+      const transaction = idb.transaction(["records", "recordParts"], "readwrite", { durability: "strict" });
+      const records = transaction.objectStore("records");
+      const partRows = transaction.objectStore("recordParts");
+      const allParts = this.#IDBKeyRange.bound([record.key, -Infinity], [record.key, Infinity]);
+      transaction.oncomplete = () => resolve(written);
+      transaction.onabort = () => reject(transaction.error ?? new Error("The save was aborted."));
+      const reading = records.get(record.key);
+      reading.onsuccess = () => {
+        const stored = recordStampOf(reading.result);
+        if (expected !== undefined && !sameRecordStamp(stored, expected)) return;
+        // What was written last is still in place only if the record is still the one written then.
+        const current = previous !== undefined && stored !== null && sameRecordStamp(stored, previous.stamp) ? previous : null;
+        written = true;
+        if (!members) {
+          records.put(record);
+          if (current?.parts !== null) partRows.delete(allParts);
+          return;
+        }
+        if (!current?.parts) partRows.delete(allParts);
+        const change = partsChange(record.key, members, current?.parts ?? []);
+        parts = change.parts;
+        for (const row of change.rows) partRows.put(row);
+        for (const key of change.unused) partRows.delete(key);
+        const { payload: _payload, ...envelope } = record;
+        records.put({ ...envelope, partIds: change.parts.map((part) => part.id) });
+      };
     });
     if (wrote) this.#written.set(record.key, { stamp: recordStampOf(record), parts });
     return wrote;
@@ -177,20 +192,11 @@ export class IndexedDbStateStorage implements StateStorage {
     return { ...envelope, payload: members ? joinPartsFrame(members) : new ArrayBuffer(0) };
   }
 
-  /** Removes the given parts of `key`, or all of them (`null`). */
-  async #removeParts(key: string, parts: WrittenPart[] | null): Promise<void> {
-    if (parts) {
-      await this.#db.recordParts.bulkDelete(parts.map((part): [string, number] => [key, part.id]));
-      return;
-    }
+  /** Removes every part row of `key`; callers hold the parts table in their transaction. */
+  async #removeParts(key: string): Promise<void> {
     await this.#db.recordParts.where("[key+id]").between([key, Dexie.minKey], [key, Dexie.maxKey], true, true).delete();
   }
 
-  /** The stamp of the record stored under `key` (`null`: none, or one without a valid stamp). */
-  async #storedStamp(key: string): Promise<RecordStamp | null> {
-    // A large record's row holds no payload (its parts do), so this reads a few bytes.
-    return recordStampOf(await this.#db.records.get(key));
-  }
 
   async addQuarantined(entry: Omit<QuarantinedRecord, "id">): Promise<QuarantinedRecord> {
     const id = await this.#db.quarantine.add(entry);
