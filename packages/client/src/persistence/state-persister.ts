@@ -56,8 +56,8 @@ export interface StateSchema<P> {
 
 /**
  * One way to make room when storage is full, tried in the order given until the write fits.
- * Steps remove only what can be had again (damaged copies, old conflict copies, sessions the
- * server lists), never the user's current work.
+ * Steps remove what matters least first (old conflict copies, sessions the server lists,
+ * dismissed notices) and damaged copies only last, never the user's current work.
  */
 export interface QuotaPruneStep<P> {
   name: string;
