@@ -90,7 +90,8 @@ function QuotaNotice() {
 function SaveError() {
   const { status } = usePersistence();
   const backup = useBackupStatus();
-  if (status.error === null || status.quota !== null || status.outdated) return null;
+  // An outdated tab writes nothing, so an error there is the one about its unsaved change: it is shown too.
+  if (status.error === null || status.quota !== null) return null;
   return (
     <div className="notice notice-warning" role="alert" data-testid="save-error">
       <p>{status.error}</p>
