@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { constants, readdirSync } from "node:fs";
+import { constants, readdirSync, writev } from "node:fs";
 import { open, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { ensureDirectory, fsyncDirectory, writeFileAtomically } from "../lib/durable-file.ts";
@@ -123,9 +123,8 @@ export class AudioStore {
     const start = opened.size;
     try {
       // Positional, so the record lands exactly at the end this store knows of.
-      const { bytesWritten } = await opened.handle.writev(buffers as Uint8Array[], start);
+      const bytesWritten = await writeDurably(opened.handle.fd, buffers, start);
       if (bytesWritten !== length) throw new Error(`Short write to ${log}: ${bytesWritten} of ${length} bytes`);
-      await opened.handle.datasync();
     } catch (error) {
       await this.abandonAppend(log, opened, start);
       throw error;
@@ -159,8 +158,10 @@ export class AudioStore {
     }
     const dir = path.dirname(log);
     await ensureDirectory(dir);
-    // Not O_APPEND: records are written at the offset this store tracks, and read back for the format.
-    const handle = await open(log, constants.O_RDWR | constants.O_CREAT, 0o644);
+    // Not O_APPEND: records are written at the offset this store tracks, and read back for the
+    // format. O_DSYNC: a write returns once its bytes are on stable storage, as a write followed
+    // by an fdatasync would, in one call instead of two.
+    const handle = await open(log, constants.O_RDWR | constants.O_CREAT | constants.O_DSYNC, 0o644);
     let opened: OpenLog;
     try {
       const { size } = await handle.stat();
@@ -313,6 +314,17 @@ export class AudioStore {
   async close(): Promise<void> {
     await Promise.all([...this.openLogs.keys()].map((log) => this.serialize(log, () => this.closeLog(log)).catch(() => undefined)));
   }
+}
+
+/**
+ * `writev` at `position` on a log opened with O_DSYNC, so it returns once the bytes are durable.
+ * The callback form costs the event loop a fraction of what the promise-based `FileHandle`
+ * method does on the hottest path of the server (every chunk).
+ */
+function writeDurably(fd: number, buffers: readonly Uint8Array[], position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    writev(fd, buffers as NodeJS.ArrayBufferView[], position, (error, bytesWritten) => (error ? reject(error) : resolve(bytesWritten)));
+  });
 }
 
 async function startsWithRecord(handle: FileHandle): Promise<boolean> {
