@@ -3,7 +3,7 @@ import type Database from "better-sqlite3";
 export interface GroupCommitOptions {
   /**
    * The write's effect is already durable elsewhere and is re-created from there after a crash
-   * (chunk rows: their self-describing records in the fdatasynced chunk log), so its commit need
+   * (chunk rows: their self-describing records in the durably written chunk log), so its commit need
    * not wait for an fsync. A batch commits with synchronous=NORMAL — no fsync on the event loop;
    * the WAL reaches the disk with the next synchronous commit or checkpoint — only when every
    * write in it says so.

@@ -73,8 +73,8 @@ const sha256Hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).dige
 /**
  * Session audio on the local disk. Chunks go to one append-only log per track
  * (`<DATA_DIR>/sessions/<id>/track-<n>.chunks`), each as a self-describing record (header with
- * session, track, seq, length and SHA-256, then the payload — see chunk-log.ts) written and
- * fdatasynced before the chunk is acknowledged. The chunk's database row (offset, size, digest)
+ * session, track, seq, length and SHA-256, then the payload — see chunk-log.ts) written
+ * durably (O_DSYNC) before the chunk is acknowledged. The chunk's database row (offset, size, digest)
  * is what makes it part of the track; bytes without a row are never read, except by startup
  * recovery, which re-creates the rows of whole records that a crash lost. Appends never
  * overwrite, so two payloads for one seq cannot clobber each other. Finalized files
@@ -103,7 +103,7 @@ export class AudioStore {
   }
 
   /**
-   * Appends a chunk's record durably (written and fdatasynced) and says where its payload starts.
+   * Appends a chunk's record durably (written with O_DSYNC: on stable storage when the write returns) and says where its payload starts.
    * `payload` may come in pieces (as it came off the socket); they are written as one record.
    */
   appendChunk(chunk: ChunkIdentity, payload: Uint8Array | readonly Uint8Array[]): Promise<AppendedChunk> {

@@ -62,7 +62,7 @@ export function toTrackSummary(row: TrackRow): TrackSummary {
 
 /**
  * Tracks and chunks of recording sessions. A chunk is acknowledged only once its record (header
- * and bytes) is fdatasynced in the track's log and its row committed — a commit that a power cut
+ * and bytes) is durably written in the track's log and its row committed — a commit that a power cut
  * may undo, which startup recovery then redoes from the record; replaying the same chunk is
  * harmless, and a different payload for a stored seq is refused, never overwritten.
  */
