@@ -114,4 +114,24 @@ describe("IndexedDB state storage of large records", () => {
     await raw.open();
     expect(await raw.table("recordParts").count()).toBe(0);
   });
+
+  it("reads a record stored whole by an earlier version of the database, and splits it at the next save", async () => {
+    const indexedDB = new IDBFactory();
+    const old = new Dexie("state-under-test", { indexedDB, IDBKeyRange });
+    old.version(1).stores({ records: "key", quarantine: "++id", outbox: "++id, &target", conflicts: "id, createdAt", meta: "key" });
+    const whole = await record(draft(), "old-tab", 1);
+    await old.table("records").put(whole);
+    old.close();
+
+    const storage = openStorage(indexedDB);
+    expect(await readValue(storage)).toEqual(draft());
+    expect(await storage.writeRecordIf(await record(draft({ 2: "New. " }), "tab", 2), { writerId: "old-tab", savedAt: 1 })).toBe(true);
+
+    expect(await readValue(storage)).toEqual(draft({ 2: "New. " }));
+    const raw = new Dexie("state-under-test", { indexedDB, IDBKeyRange });
+    opened.push(raw);
+    await raw.open();
+    expect(await raw.table("records").get("app")).not.toHaveProperty("payload");
+    expect(await raw.table("recordParts").count()).toBeGreaterThan(3);
+  });
 });
