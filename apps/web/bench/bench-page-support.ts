@@ -1,6 +1,9 @@
 /** What the benchmark's pages share: the journal's name and how a page hands its answer over. */
 export const JOURNAL_NAME = "bench-journal";
 
+/** Where the detection page posts its figures. */
+export const DETECT_RESULT_PATH = "/detect-result";
+
 /** Prefix of the marks around each save (`<prefix><n>:start`, `<prefix><n>:end`). */
 export const SAVE_MARK = "bench:save:";
 
