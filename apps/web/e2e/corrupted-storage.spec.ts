@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { damageSavedState, savingStatus, waitForSavedState, waitForServerBackup } from "./support/saved-state.ts";
 
@@ -32,6 +33,15 @@ test("damaged saved settings are reported at load and restored from the server b
   await expect(notice).toHaveAttribute("data-reason", "checksum");
   await expect(page.getByTestId("param-rate")).toHaveValue("1");
   expect((await savingStatus(page)).corrupted).toBe(true);
+
+  // The damaged copy is the user's to keep: it downloads as a file, its bytes and what still reads of it.
+  const downloading = page.waitForEvent("download");
+  await page.getByTestId("corruption-download").click();
+  const download = await downloading;
+  const file = JSON.parse(readFileSync((await download.path())!, "utf8")) as { format: string; copies: Array<{ reason: string; payloadBase64?: string }> };
+  expect(file.format).toBe("tidemark-damaged-copies/1");
+  expect(file.copies.map((copy) => copy.reason)).toContain("checksum");
+  expect(file.copies.find((copy) => copy.reason === "checksum")?.payloadBase64?.length).toBeGreaterThan(100);
 
   await page.getByTestId("restore-from-server").click();
   await expect(page.getByTestId("restore-done")).toBeVisible();

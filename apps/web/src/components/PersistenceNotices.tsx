@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { useBackupStatus, usePersistence, useRestoreState } from "../persistence/hooks.ts";
 import { pagePersistence } from "../persistence/page-persistence.ts";
+import { downloadBlob } from "../download.ts";
 import { ConflictCopies } from "./ConflictCopies.tsx";
 
 /** What the persisted state layer has to tell: damaged storage, full storage, a failed save, a refused backup, conflicts. */
@@ -56,9 +57,20 @@ function CorruptionNotice() {
         <button type="button" className="button button-quiet" disabled={restoring} onClick={() => pagePersistence.dismissCorruption()} data-testid="corruption-dismiss">
           Keep the defaults
         </button>
+        <button type="button" className="button button-quiet" onClick={() => void downloadDamagedCopies()} data-testid="corruption-download">
+          Download the damaged copy
+        </button>
       </div>
     </div>
   );
+}
+
+/** The damaged copies as a file: they are kept, never loaded again, and this is how the user gets at them. */
+async function downloadDamagedCopies(): Promise<void> {
+  const file = await pagePersistence.damagedCopiesFile();
+  if (file === null) return;
+  const today = new Date().toISOString().slice(0, 10);
+  downloadBlob(new Blob([file], { type: "application/json" }), `tidemark-damaged-copies-${today}.json`);
 }
 
 /** Storage was full: what was removed to make room, or that saving here stopped. */

@@ -18,6 +18,7 @@ import {
   type StatePersisterOptions,
   type StateStorage,
   type StorePort,
+  writeDamagedCopiesFile,
 } from "@tidemark/client";
 import {
   PERSISTED_STATE_VERSION,
@@ -490,6 +491,12 @@ export class PersistenceRuntime {
   }
 
   // ---- files and deletion --------------------------------------------------------------------
+
+  /** The damaged copies set aside on this device as one file, or `null` when there are none. */
+  async damagedCopiesFile(now = new Date()): Promise<string | null> {
+    const entries = (await this.#storage?.listQuarantined()) ?? [];
+    return entries.length === 0 ? null : writeDamagedCopiesFile(entries, now);
+  }
 
   /** Everything saved, as the text of a JSON file. */
   exportFile(now = new Date()): string {

@@ -13,3 +13,4 @@ export * from "./server-backup.ts";
 export * from "./json-bytes-encoder.ts";
 export * from "./gzip-compressor.ts";
 export { DEFAULT_STATE_DATABASE } from "./indexeddb-state-storage.ts";
+export * from "./damaged-copies-file.ts";

@@ -87,6 +87,18 @@ export async function decodeRecord(raw: unknown, compressor: GzipCompressor = sh
   if ((await sha256Base64(record.payload)) !== record.checksum) {
     return failed("checksum", "The stored bytes do not match their checksum.");
   }
+  const read = await readPayload(record, compressor);
+  return read.ok ? { ok: true, record, value: read.value } : failed("decode", read.detail);
+}
+
+/**
+ * The value in a record's payload, without checking the checksum: for what is left of a damaged
+ * record (its checksum failed, yet most of it may still read). Never throws.
+ */
+export async function readPayload(
+  record: StoredRecord,
+  compressor: GzipCompressor = sharedGzipCompressor(),
+): Promise<{ ok: true; value: unknown } | { ok: false; detail: string }> {
   let json: ArrayBuffer;
   try {
     // A copy goes to the compressor: the record itself may still be moved aside whole.
@@ -97,12 +109,12 @@ export async function decodeRecord(raw: unknown, compressor: GzipCompressor = sh
           ? await compressor.gunzipParts(record.payload.slice(0))
           : record.payload;
   } catch (error) {
-    return failed("decode", `The compressed payload could not be read: ${describe(error)}`);
+    return { ok: false, detail: `The compressed payload could not be read: ${describe(error)}` };
   }
   try {
-    return { ok: true, record, value: JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json)) };
+    return { ok: true, value: JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json)) };
   } catch (error) {
-    return failed("decode", `The payload is not valid JSON: ${describe(error)}`);
+    return { ok: false, detail: `The payload is not valid JSON: ${describe(error)}` };
   }
 }
 
