@@ -1,3 +1,4 @@
+import { bytesToBase64 } from "../base64.ts";
 import { readEnvelope, readPayload } from "./record-codec.ts";
 import type { GzipCompressor } from "./gzip-compressor.ts";
 import type { QuarantinedRecord } from "./state-storage.ts";
@@ -29,7 +30,7 @@ export async function writeDamagedCopiesFile(entries: readonly QuarantinedRecord
       const read = await readPayload(envelope, compressor);
       Object.assign(copy, {
         record: fields,
-        payloadBase64: base64(new Uint8Array(payload)),
+        payloadBase64: bytesToBase64(new Uint8Array(payload)),
         ...(read.ok ? { readableValue: read.value } : { unreadable: read.detail }),
       });
     }
@@ -44,11 +45,4 @@ function safeJson(value: unknown): unknown {
   } catch {
     return String(value);
   }
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  const step = 0x8000;
-  for (let offset = 0; offset < bytes.length; offset += step) binary += String.fromCharCode(...bytes.subarray(offset, offset + step));
-  return btoa(binary);
 }

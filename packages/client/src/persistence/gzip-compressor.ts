@@ -45,7 +45,6 @@ function rebuildFromChange(previous: { serial: number; bytes: Uint8Array } | und
   return bytes;
 }
 
-
 /** Slice fed to a CompressionStream per task when no worker is available. */
 const SLICE_BYTES = 64 * 1024;
 

@@ -1,4 +1,5 @@
 import Dexie, { type EntityTable, type Table } from "dexie";
+import { sameBytes } from "../bytes-equal.ts";
 import { joinPartsFrame, splitPartsFrame } from "./gzip-parts-frame.ts";
 import type { StoredRecord } from "./record-codec.ts";
 import type {
@@ -298,14 +299,4 @@ function partsChange(key: string, members: Uint8Array[], stored: WrittenPart[]):
   }
   const unused = stored.filter((part) => !used.has(part.id)).map((part): [string, number] => [key, part.id]);
   return { parts, rows, unused };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  const viewA = new DataView(a.buffer, a.byteOffset, a.byteLength);
-  const viewB = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let index = 0;
-  for (; index + 4 <= a.byteLength; index += 4) if (viewA.getUint32(index) !== viewB.getUint32(index)) return false;
-  for (; index < a.byteLength; index += 1) if (a[index] !== b[index]) return false;
-  return true;
 }

@@ -1,3 +1,5 @@
+import { sameBytes } from "../bytes-equal.ts";
+
 const utf8 = new TextEncoder();
 const OPEN_OBJECT = utf8.encode("{");
 const CLOSE_OBJECT = utf8.encode("}");
@@ -196,11 +198,4 @@ function concatenate(segments: Uint8Array[], from: number, to: number): ArrayBuf
     offset += segment.byteLength;
   }
   return bytes.buffer;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.byteLength !== b.byteLength) return false;
-  for (let index = 0; index < a.byteLength; index += 1) if (a[index] !== b[index]) return false;
-  return true;
 }

@@ -1,3 +1,4 @@
+import { base64ToBuffer, bytesToBase64 } from "../base64.ts";
 import { isArrayBuffer, type StoredRecord } from "./record-codec.ts";
 import type {
   ConflictCopy,
@@ -230,21 +231,4 @@ function reviveBytes(_key: string, value: unknown): unknown {
   const tagged = value as Record<string, unknown>;
   const bytes = tagged[BYTES_TAG];
   return typeof bytes === "string" && Object.keys(tagged).length === 1 ? base64ToBuffer(bytes) : value;
-}
-
-// In slices: spreading a whole large payload into one call would exceed the argument limit.
-function bytesToBase64(bytes: Uint8Array): string {
-  const slice = 0x8000;
-  let binary = "";
-  for (let start = 0; start < bytes.length; start += slice) {
-    binary += String.fromCharCode(...bytes.subarray(start, start + slice));
-  }
-  return btoa(binary);
-}
-
-function base64ToBuffer(text: string): ArrayBuffer {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let index = 0; index < binary.length; index += 1) bytes[index] = binary.charCodeAt(index);
-  return bytes.buffer;
 }
