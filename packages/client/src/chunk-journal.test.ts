@@ -254,6 +254,16 @@ describe("ChunkJournal", () => {
   });
 });
 
+/** The database of a journal that recorded one chunk of SESSION and was closed, as a crashed page leaves it. */
+async function closedJournalWithOneChunk(): Promise<IDBFactory> {
+  const indexedDB = new IDBFactory();
+  const { journal } = openJournal(indexedDB);
+  await recordingSession(journal, SESSION);
+  await journal.append(SESSION, 0, pcm(48_000));
+  journal.close();
+  return indexedDB;
+}
+
 describe("ChunkJournal recovery summary", () => {
   it("lists interrupted sessions with audio, newest first, and drops finished and purged ones", async () => {
     let clock = 1_000;
@@ -276,11 +286,7 @@ describe("ChunkJournal recovery summary", () => {
   });
 
   it("answers detection on a reload with one plain read, before the journal's own open", async () => {
-    const indexedDB = new IDBFactory();
-    const { journal: recording } = openJournal(indexedDB);
-    await recordingSession(recording, SESSION);
-    await recording.append(SESSION, 0, pcm(48_000));
-    recording.close();
+    const indexedDB = await closedJournalWithOneChunk();
 
     const opens: Array<number | undefined> = [];
     const open = indexedDB.open.bind(indexedDB);
@@ -325,11 +331,7 @@ describe("ChunkJournal recovery summary", () => {
   });
 
   it("rebuilds a damaged summary from the session records instead of losing the recoverable sessions", async () => {
-    const indexedDB = new IDBFactory();
-    const { journal: recording } = openJournal(indexedDB);
-    await recordingSession(recording, SESSION);
-    await recording.append(SESSION, 0, pcm(48_000));
-    recording.close();
+    const indexedDB = await closedJournalWithOneChunk();
     const raw = new Dexie("journal-under-test", { indexedDB });
     await raw.open();
     await raw.table("recovery").put("{not json", "summary");

@@ -156,6 +156,13 @@ function summaryOf(sessions: JournalSession[]): RecoverySummary {
   return summary;
 }
 
+/** Writes the summary anew from the session records; callers hold both tables in their transaction. */
+async function rebuildSummary(sessions: Table<JournalSession, string>, recovery: Table<StoredRecoverySummary, string>): Promise<RecoverySummary> {
+  const summary = summaryOf(await sessions.toArray());
+  await recovery.put(JSON.stringify(summary), RECOVERY_SUMMARY_KEY);
+  return summary;
+}
+
 const CHUNK_KEY = "[sessionId+track+seq]";
 const PENDING_INDEX = "[pending+sessionId+track+seq]";
 
@@ -181,16 +188,9 @@ class JournalDatabase extends Dexie {
       chunks: `${CHUNK_KEY}, ${PENDING_INDEX}`,
       audio: CHUNK_KEY,
     });
-    this.version(2)
-      .stores({ recovery: "" })
-      .upgrade(async (transaction) => {
-        const sessions = await transaction.table<JournalSession, string>("sessions").toArray();
-        await transaction.table<StoredRecoverySummary, string>("recovery").put(summaryOf(sessions), RECOVERY_SUMMARY_KEY);
-      });
-    this.version(3).upgrade(async (transaction) => {
-      const sessions = await transaction.table<JournalSession, string>("sessions").toArray();
-      await transaction.table<StoredRecoverySummary, string>("recovery").put(JSON.stringify(summaryOf(sessions)), RECOVERY_SUMMARY_KEY);
-    });
+    this.version(2).stores({ recovery: "" });
+    // The summary as JSON text, built from the session records (version 2 stored an object).
+    this.version(3).upgrade((transaction) => rebuildSummary(transaction.table("sessions"), transaction.table("recovery")));
   }
 }
 
@@ -484,11 +484,7 @@ export class ChunkJournal {
     const summary = readStoredSummary(await db.recovery.get(RECOVERY_SUMMARY_KEY));
     if (summary) return summary;
     // A damaged summary is rebuilt from the session records it summarizes.
-    return db.transaction("rw", [db.sessions, db.recovery], async () => {
-      const rebuilt = summaryOf(await db.sessions.toArray());
-      await db.recovery.put(JSON.stringify(rebuilt), RECOVERY_SUMMARY_KEY);
-      return rebuilt;
-    });
+    return db.transaction("rw", [db.sessions, db.recovery], () => rebuildSummary(db.sessions, db.recovery));
   }
 
   async #requireSession(sessionId: string): Promise<JournalSession> {
