@@ -15,15 +15,18 @@ export function generateToken(): string {
   return randomBytes(32).toString("base64url");
 }
 
-/** Token hashes resolved recently; every authenticated request looks one up. */
+/** Tokens resolved recently; every authenticated request looks one up. */
 const TOKEN_CACHE_LIMIT = 100_000;
 
 /**
  * Anonymous device identities: one user per browser, recognised by its bearer token. A token
- * never changes owner, so resolved tokens are cached; code that deletes a user must `forgetUser`.
+ * never changes owner, so resolved tokens are cached in memory (by the token itself, which
+ * spares every request hashing it; only the database must never hold tokens); code that
+ * deletes a user must `forgetUser`.
  */
 export class IdentityService {
   private readonly findUser;
+  /** User ids by token. */
   private readonly cache = new Map<string, string>();
 
   constructor(
@@ -51,12 +54,11 @@ export class IdentityService {
 
   /** The user a token belongs to, or null when the token is unknown. */
   userForToken(token: string): string | null {
-    const tokenHash = hashToken(token);
-    const cached = this.cache.get(tokenHash);
+    const cached = this.cache.get(token);
     if (cached) return cached;
-    const userId = this.findUser.get({ tokenHash })?.userId ?? null;
+    const userId = this.findUser.get({ tokenHash: hashToken(token) })?.userId ?? null;
     if (userId) {
-      this.cache.set(tokenHash, userId);
+      this.cache.set(token, userId);
       if (this.cache.size > TOKEN_CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
     }
     return userId;
@@ -75,6 +77,6 @@ export class IdentityService {
 
   /** Drops a deleted user's tokens from the cache. */
   forgetUser(userId: string): void {
-    for (const [tokenHash, owner] of this.cache) if (owner === userId) this.cache.delete(tokenHash);
+    for (const [token, owner] of this.cache) if (owner === userId) this.cache.delete(token);
   }
 }
