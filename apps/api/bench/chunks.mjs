@@ -22,9 +22,10 @@
 // median over the rounds.
 //
 // Settings (environment): BENCH_SESSIONS (32), BENCH_DEVICES (4), BENCH_DURATION seconds (10),
-// BENCH_WARMUP seconds (2), BENCH_ROUNDS (3: server runs, each between two raw runs), BENCH_POOL_MB (256: memory for precomputed chunks; each session
-// cycles through its share of distinct chunks), BENCH_SERVER_NODE_ARGS (extra node flags for the
-// server child, e.g. "--cpu-prof --cpu-prof-dir=<dir>" to profile it).
+// BENCH_WARMUP seconds (2), BENCH_ROUNDS (3: server runs, each between two raw runs),
+// BENCH_POOL_MB (256: memory for precomputed chunks; each session cycles through its share of
+// distinct chunks), BENCH_SERVER_NODE_ARGS (extra node flags for the server child, e.g.
+// "--cpu-prof --cpu-prof-dir=<dir>" to profile it).
 //
 // The table shows, besides MB/s, chunks/s and latency, the CPU time per chunk of the measured
 // process (server or disk writer) and the CPU shares of it, of its main thread (the event loop;
