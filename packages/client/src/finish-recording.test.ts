@@ -13,7 +13,8 @@ afterEach(async () => {
 });
 
 /** A server session recorded on two tracks, with a journal and a running uploader. */
-async function recording(chunks = 3) {
+/** A recorded session, its journal and an uploader (started unless `started` is false). */
+async function recording(chunks = 3, { started = true } = {}) {
   const server = new FakeRecordingServer();
   const { id } = server.addSession();
   const { journal } = openTestJournal();
@@ -22,7 +23,7 @@ async function recording(chunks = 3) {
   const timers = instantTimers();
   const uploader = new ChunkUploader({ journal, api: server, random: () => 0.5, ...timers });
   cleanups.push(() => uploader.stop());
-  uploader.start();
+  if (started) uploader.start();
   const finish = vi.spyOn(server, "finishSession");
   const run = (allowGaps?: boolean) =>
     finishRecording({ sessionId: id, journal, uploader, api: server, ...(allowGaps ? { allowGaps } : {}) });
@@ -163,15 +164,9 @@ describe("finishRecording", () => {
   });
 
   it("waits for an uploader that has not started yet, as on a page opened while the server was down, instead of failing", async () => {
-    const server = new FakeRecordingServer();
-    const { id } = server.addSession();
-    const { journal } = openTestJournal();
-    cleanups.push(() => journal.close());
-    await recordedSession(journal, id, { chunks: 2 });
-    const uploader = new ChunkUploader({ journal, api: server, ...instantTimers() });
-    cleanups.push(() => uploader.stop());
+    const { server, id, journal, uploader, run } = await recording(2, { started: false });
 
-    const finishing = outcome(finishRecording({ sessionId: id, journal, uploader, api: server }));
+    const finishing = outcome(run());
     await settle();
     expect(finishing.settled()).toBe("pending");
     expect(server.requests).toEqual([]);
