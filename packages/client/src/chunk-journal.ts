@@ -54,6 +54,22 @@ export interface TrackDeclarationInput {
   channels: number;
 }
 
+/** A just-declared track: nothing recorded, nothing on the server. */
+export function newJournalTrack(decl: TrackDeclarationInput): JournalTrack {
+  return {
+    track: decl.track,
+    label: decl.label,
+    sampleRate: decl.sampleRate,
+    channels: decl.channels,
+    nextSeq: 0,
+    localChunks: 0,
+    localBytes: 0,
+    uploadedChunks: 0,
+    uploadedBytes: 0,
+    serverCommittedThrough: -1,
+  };
+}
+
 export interface ChunkJournalOptions {
   /** IndexedDB database name; one name is one journal. */
   name?: string;
@@ -247,18 +263,7 @@ export class ChunkJournal {
         if (existing.label === decl.label) return;
         existing.label = decl.label;
       } else {
-        session.tracks.push({
-          track: decl.track,
-          label: decl.label,
-          sampleRate: decl.sampleRate,
-          channels: decl.channels,
-          nextSeq: 0,
-          localChunks: 0,
-          localBytes: 0,
-          uploadedChunks: 0,
-          uploadedBytes: 0,
-          serverCommittedThrough: -1,
-        });
+        session.tracks.push(newJournalTrack(decl));
         session.tracks.sort((a, b) => a.track - b.track);
       }
       session.updatedAt = this.#now();

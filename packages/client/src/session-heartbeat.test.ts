@@ -45,6 +45,22 @@ function heartbeatFor(api: ConstructorParameters<typeof SessionHeartbeat>[0]["ap
   return { heartbeat, timers, statuses };
 }
 
+/** An API whose keepalives wait until the test answers the latest one. */
+function heldKeepalives() {
+  const api = {
+    calls: 0,
+    answer: (_value: KeepaliveResponse): void => {},
+    keepalive: () => {
+      api.calls += 1;
+      return new Promise<KeepaliveResponse>((resolve) => {
+        api.answer = resolve;
+      });
+    },
+    resumeSession: () => Promise.reject(new Error("not expected")),
+  };
+  return api;
+}
+
 function keepalives(server: FakeRecordingServer): number {
   return server.requests.filter((request) => request.startsWith("keepalive")).length;
 }
@@ -124,52 +140,32 @@ describe("SessionHeartbeat", () => {
   });
 
   it("sends nothing more and reports no late answer once stopped", async () => {
-    let answer: (value: KeepaliveResponse) => void = () => {};
-    let calls = 0;
-    const api = {
-      keepalive: () => {
-        calls += 1;
-        return new Promise<KeepaliveResponse>((resolve) => {
-          answer = resolve;
-        });
-      },
-      resumeSession: () => Promise.reject(new Error("not expected")),
-    };
+    const api = heldKeepalives();
     const { heartbeat, timers, statuses } = heartbeatFor(api);
 
     heartbeat.start("0190f5d2-8c4e-7a3b-9d2f-000000000001");
     heartbeat.stop();
-    answer({ status: "active", lastHeartbeat: "2025-01-01T12:00:07.000Z" });
+    api.answer({ status: "active", lastHeartbeat: "2025-01-01T12:00:07.000Z" });
     await settle();
     await timers.tick();
 
-    expect(calls).toBe(1);
+    expect(api.calls).toBe(1);
     expect(timers.cleared).toHaveLength(1);
     expect(statuses).toEqual([]);
   });
 
   it("sends no second keepalive while the first is still unanswered", async () => {
-    let answer: (value: KeepaliveResponse) => void = () => {};
-    let calls = 0;
-    const api = {
-      keepalive: () => {
-        calls += 1;
-        return new Promise<KeepaliveResponse>((resolve) => {
-          answer = resolve;
-        });
-      },
-      resumeSession: () => Promise.reject(new Error("not expected")),
-    };
+    const api = heldKeepalives();
     const { heartbeat, timers, statuses } = heartbeatFor(api);
 
     heartbeat.start("0190f5d2-8c4e-7a3b-9d2f-000000000001");
     await timers.tick();
     await timers.tick();
-    answer({ status: "active", lastHeartbeat: "2025-01-01T12:00:07.000Z" });
+    api.answer({ status: "active", lastHeartbeat: "2025-01-01T12:00:07.000Z" });
     await settle();
     await timers.tick();
 
-    expect(calls).toBe(2);
+    expect(api.calls).toBe(2);
     expect(statuses).toEqual([{ ok: true, at: 5_000 }]);
     heartbeat.stop();
   });

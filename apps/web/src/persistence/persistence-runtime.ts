@@ -3,6 +3,7 @@ import {
   appStateQuotaPruneSteps,
   createServerBackup,
   defaultPersistedAppState,
+  initialPersistenceStatus,
   LEGACY_APP_STATE_STORAGE_KEY,
   createStatePersister,
   openStateStorage,
@@ -100,17 +101,8 @@ export function appStatePersistence(store: StorePort<AppState>, storage: StateSt
   } satisfies StatePersisterOptions<AppState, PersistedAppState>;
 }
 
-const INITIAL_STATUS: PersistenceStatus = {
-  storageKind: "indexeddb",
-  hasHydrated: false,
-  phase: "idle",
-  lastSavedAt: null,
-  persistedVersion: null,
-  outdated: false,
-  corruption: null,
-  quota: null,
-  error: null,
-};
+/** Until the storage is open, the app shows the status of the storage it expects. */
+const INITIAL_STATUS: PersistenceStatus = initialPersistenceStatus("indexeddb");
 
 const INITIAL_BACKUP: BackupStatus = { pending: 0, phase: "idle", lastSyncedAt: null, preferencesVersion: 0, conflicts: [] };
 

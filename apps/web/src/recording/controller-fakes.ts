@@ -3,7 +3,7 @@
  * writes what happens to one shared `log`, so tests can assert the order across them
  * (e.g. a chunk is committed to the journal before the uploader is woken).
  */
-import type { JournalChunk, JournalSession, UploadProgress } from "@tidemark/client";
+import { newJournalTrack, type JournalChunk, type JournalSession, type TrackDeclarationInput, type UploadProgress } from "@tidemark/client";
 import type { FinishResponse, Session, SessionDetail, TrackNumber, TrackSummary } from "@tidemark/shared";
 import type { AudioSourceChoice } from "../audio/media-sources.ts";
 import type { AudioLevel } from "../audio/pcm.ts";
@@ -93,7 +93,7 @@ export class FakeJournal implements RecorderJournal {
     this.sessionsById.set(input.sessionId, { ...input, state: "recording", tracks: [], createdAt: 0, updatedAt: 0 });
   }
 
-  async declareTrack(sessionId: string, decl: { track: TrackNumber; label: string; sampleRate: number; channels: number }): Promise<void> {
+  async declareTrack(sessionId: string, decl: TrackDeclarationInput): Promise<void> {
     this.log.push(`journal.declareTrack ${sessionId} ${decl.track} ${decl.sampleRate}`);
     const entry = this.require(sessionId);
     const existing = entry.tracks.find((track) => track.track === decl.track);
@@ -101,15 +101,7 @@ export class FakeJournal implements RecorderJournal {
       if (existing.sampleRate !== decl.sampleRate) throw new Error("The sample rate of a declared track cannot change.");
       return;
     }
-    entry.tracks.push({
-      ...decl,
-      nextSeq: 0,
-      localChunks: 0,
-      localBytes: 0,
-      uploadedChunks: 0,
-      uploadedBytes: 0,
-      serverCommittedThrough: -1,
-    });
+    entry.tracks.push(newJournalTrack(decl));
   }
 
   async append(sessionId: string, track: TrackNumber, data: ArrayBuffer): Promise<JournalChunk> {

@@ -38,6 +38,21 @@ export interface PersistenceStatus {
   error: string | null;
 }
 
+/** The status before anything is loaded from `storageKind` or saved to it. */
+export function initialPersistenceStatus(storageKind: StorageKind): PersistenceStatus {
+  return {
+    storageKind,
+    hasHydrated: false,
+    phase: "idle",
+    lastSavedAt: null,
+    persistedVersion: null,
+    outdated: false,
+    corruption: null,
+    quota: null,
+    error: null,
+  };
+}
+
 /** The part of a zustand store (or any store) the persister uses. */
 export interface StorePort<S> {
   getState(): S;
@@ -267,17 +282,7 @@ class Persister<S, P> implements StatePersister<P> {
     this.#writerId = options.writerId ?? globalThis.crypto.randomUUID();
     this.#writeDelayMs = options.writeDelayMs ?? STATE_PERSISTER_DEFAULTS.writeDelayMs;
     this.#maxWriteDelayMs = Math.max(this.#writeDelayMs, options.maxWriteDelayMs ?? STATE_PERSISTER_DEFAULTS.maxWriteDelayMs);
-    this.#status = new StatusFeed<PersistenceStatus>({
-      storageKind: options.storage.kind,
-      hasHydrated: false,
-      phase: "idle",
-      lastSavedAt: null,
-      persistedVersion: null,
-      outdated: false,
-      corruption: null,
-      quota: null,
-      error: null,
-    });
+    this.#status = new StatusFeed<PersistenceStatus>(initialPersistenceStatus(options.storage.kind));
 
     // Subscribed at once, not after loading: a change made while loading must not be lost.
     this.#cleanups.push(this.#store.subscribe((state, previous) => this.#onStoreChange(state, previous)));
