@@ -41,17 +41,49 @@ export async function openAudioSource(choice: AudioSourceChoice): Promise<MediaS
   if (!navigator.mediaDevices) {
     throw new Error("This browser cannot record audio here. Recording needs a secure (https) page.");
   }
-  if (choice.kind === "display") return openDisplayAudio();
-  return navigator.mediaDevices.getUserMedia({
-    audio: {
-      ...(choice.deviceId === null ? {} : { deviceId: { exact: choice.deviceId } }),
-      // A recording studio keeps the raw signal: the browser's voice-call processing pumps
-      // the level and smears the sound, and cannot be undone afterwards.
-      echoCancellation: false,
-      noiseSuppression: false,
-      autoGainControl: false,
-    },
-  });
+  try {
+    if (choice.kind === "display") return await openDisplayAudio();
+    return await navigator.mediaDevices.getUserMedia({
+      audio: {
+        ...(choice.deviceId === null ? {} : { deviceId: { exact: choice.deviceId } }),
+        // A recording studio keeps the raw signal: the browser's voice-call processing pumps
+        // the level and smears the sound, and cannot be undone afterwards.
+        echoCancellation: false,
+        noiseSuppression: false,
+        autoGainControl: false,
+      },
+    });
+  } catch (error) {
+    throw new Error(mediaErrorMessage(error, choice), { cause: error });
+  }
+}
+
+/**
+ * What to tell the user when an input does not open: the browser's own messages
+ * ("Permission denied", "Could not start audio source") say what failed, not what to do.
+ */
+export function mediaErrorMessage(error: unknown, choice: AudioSourceChoice): string {
+  const name = error instanceof Error ? error.name : "";
+  const display = choice.kind === "display";
+  switch (name) {
+    case "NotAllowedError":
+      return display
+        ? "Sharing tab or system audio was cancelled or not allowed. Press Record and choose what to share, or turn the second track off."
+        : "The browser did not allow the microphone. Allow microphone access for this site (in the address bar), then press Record again.";
+    case "NotFoundError":
+      return display ? "There is nothing to share audio from." : "No microphone was found. Connect one, or choose another input.";
+    case "OverconstrainedError":
+      return "The chosen microphone is no longer connected. Choose another input.";
+    case "NotReadableError":
+    case "AbortError":
+      return display
+        ? "The shared audio could not be started. Try sharing again."
+        : "The microphone could not be started: another application may be using it. Close it, or choose another input.";
+    case "SecurityError":
+      return "This page may not record audio. Recording needs a secure (https) page.";
+    default:
+      return error instanceof Error && error.message !== "" ? error.message : "The input could not be opened.";
+  }
 }
 
 async function openDisplayAudio(): Promise<MediaStream> {
