@@ -1,6 +1,7 @@
 import type { SessionFile } from "@tidemark/shared";
 import { useState } from "react";
 import { formatBytes, formatDuration } from "../format-audio.ts";
+import { trackName } from "../recording/track-plan.ts";
 
 interface AudioFileListProps {
   files: SessionFile[];
@@ -26,7 +27,7 @@ export function AudioFileList({ files, trackLabels, itemTestId }: AudioFileListP
 
 function AudioFileRow({ file, label, testId }: { file: SessionFile; label: string | undefined; testId: string }) {
   const [playing, setPlaying] = useState(false);
-  const name = `Track ${file.track + 1}${label ? ` · ${label}` : ""}`;
+  const name = trackName(file.track, label);
   return (
     <li className="file" data-testid={testId} data-track={file.track} data-size-bytes={file.sizeBytes}>
       <div className="file-heading">

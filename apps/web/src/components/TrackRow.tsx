@@ -1,7 +1,7 @@
 import type { TrackNumber } from "@tidemark/shared";
 import { parseSourceChoice, sourceChoiceValue } from "../audio/media-sources.ts";
 import { isSecondTrackOn, trackChoice } from "../recording/device-choices.ts";
-import { TRACK_LABELS } from "../recording/track-plan.ts";
+import { TRACK_LABELS, trackName } from "../recording/track-plan.ts";
 import { useStore } from "../store/index.ts";
 import { LevelMeter } from "./LevelMeter.tsx";
 
@@ -25,7 +25,7 @@ export function TrackRow({ track, locked }: { track: TrackNumber; locked: boolea
     <div className={`track-row${enabled ? "" : " track-row-off"}`} data-testid={`track-row-${track}`}>
       <div className="track-row-heading">
         {track === 0 ? (
-          <span className="track-name">Track 1 · {TRACK_LABELS[0]}</span>
+          <span className="track-name">{trackName(0, TRACK_LABELS[0])}</span>
         ) : (
           <label className="track-name track-toggle">
             <input
@@ -35,7 +35,7 @@ export function TrackRow({ track, locked }: { track: TrackNumber; locked: boolea
               onChange={(event) => setSecondTrackEnabled(event.target.checked)}
               data-testid="track-enabled-1"
             />
-            Track 2 · {TRACK_LABELS[1]}
+            {trackName(1, TRACK_LABELS[1])}
           </label>
         )}
       </div>

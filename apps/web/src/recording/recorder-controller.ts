@@ -14,7 +14,7 @@ import { ChunkPipeline, isQuotaError } from "./chunk-pipeline.ts";
 import { deferred } from "./deferred.ts";
 import { IDLE_SNAPSHOT, type HaltReason, type RecorderSnapshot, type RecorderTrackState } from "./recorder-snapshot.ts";
 import { acquireRecordingLock, type HeldRecordingLock, type LockManagerLike } from "./recording-lock.ts";
-import { plannedTracks, resumePlan, type TrackPlan, type TrackSources } from "./track-plan.ts";
+import { plannedTracks, resumePlan, trackName, type TrackPlan, type TrackSources } from "./track-plan.ts";
 import { savedPositions, serverBaseline, type ServerBaselineBytes } from "./track-positions.ts";
 
 export type RecorderJournal = Pick<
@@ -37,6 +37,8 @@ export interface OpenedCapture {
 /** One track's input and where its audio goes. */
 export interface CaptureRequest {
   source: AudioSourceChoice;
+  /** The track as the user knows it ("Track 2 · Second input"), to say which input failed. */
+  name: string;
   /** Run the capture at this rate: a resumed track must keep the rate it was declared with. */
   sampleRate?: number;
   onChunk: (pcm: ArrayBuffer) => void;
@@ -344,6 +346,7 @@ export class RecorderController {
       run.pipelines.push(pipeline);
       return {
         source: planned.source,
+        name: trackName(planned.track, planned.label),
         ...(planned.sampleRate === undefined ? {} : { sampleRate: planned.sampleRate }),
         onChunk: (pcm) => pipeline.push(pcm),
         onLevel: (level) => {

@@ -27,7 +27,15 @@ const openCaptures: OpenCaptures = async (requests) => {
     for (const stream of streams) for (const track of stream.getTracks()) track.stop();
   };
   try {
-    for (const request of requests) streams.push(await openAudioSource(request.source));
+    for (const request of requests) {
+      try {
+        streams.push(await openAudioSource(request.source));
+      } catch (error) {
+        // With two tracks, the message says which input it is about.
+        if (requests.length < 2 || !(error instanceof Error)) throw error;
+        throw new Error(`${request.name}: ${error.message}`, { cause: error });
+      }
+    }
     const captures: TrackCapture[] = new Array(requests.length);
     const rates = [...new Set(requests.map((request) => request.sampleRate))];
     // Tracks of one rate share a context and start together. Mixed rates happen only when a

@@ -12,6 +12,11 @@ export interface TrackSources {
 
 export const TRACK_LABELS: Record<TrackNumber, string> = { 0: "Microphone", 1: "Second input" };
 
+/** How the app names a track to the user: "Track 2 · Second input". */
+export function trackName(track: number, label?: string): string {
+  return `Track ${track + 1}${label ? ` · ${label}` : ""}`;
+}
+
 /** One track to record: its number, name, input, and (when resuming) its declared rate. */
 export interface TrackPlan {
   track: TrackNumber;
