@@ -29,6 +29,12 @@ test("records two tracks and finalizes one valid WAV per track with the recorded
   await waitForLocalSeconds(page, 8);
   await stopRecording(page, 2);
   const recorded = (await positions(page)).localSeconds;
+  // The user is told until when the server keeps the files (the default retention, 24 h).
+  const retention = page.getByTestId("final-files").getByTestId("server-retention");
+  await expect(retention).toContainText("Download them to keep them.");
+  const keptUntil = Date.parse((await retention.locator("time").getAttribute("datetime")) ?? "");
+  expect(keptUntil - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
+  expect(keptUntil - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
 
   const tracks = await finalTracks(page, server, sessionId, 2);
   expectEveryRecordedChunkInFile(tracks, finishSeen());

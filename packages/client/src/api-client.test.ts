@@ -68,7 +68,7 @@ const trackSummary: TrackSummary = {
   durationSeconds: 0,
 };
 
-const detail: SessionDetail = { ...session, kind: "recording", tracks: [trackSummary], files: [], tokens: [] };
+const detail: SessionDetail = { ...session, kind: "recording", tracks: [trackSummary], files: [], tokens: [], keptUntil: "2025-01-02T12:00:00.000Z" };
 
 const finishedDetail: FinishResponse = {
   ...detail,

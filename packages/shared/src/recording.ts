@@ -85,6 +85,11 @@ export const SessionDetailSchema = SessionSchema.extend({
   tracks: z.array(TrackSummarySchema),
   files: z.array(SessionFileSchema),
   tokens: z.array(RecoveryTokenInfoSchema),
+  /**
+   * The server keeps the session (its audio and files) at least until then: the retention job
+   * deletes sessions left alone for `RETENTION_HOURS` since their last change or keepalive.
+   */
+  keptUntil: TimestampSchema,
 });
 export type SessionDetail = z.infer<typeof SessionDetailSchema>;
 

@@ -63,6 +63,7 @@ export default fp<ServicesOptions>(
       audioStore,
       clock,
       new GroupCommit(fastify.db.$client),
+      config.RETENTION_HOURS,
     );
     const recoveryTokens = new RecoveryTokens(recordingRepository, clock);
     fastify.decorate("eventLog", eventLog);

@@ -112,7 +112,8 @@ describe("session routes", () => {
       const created = await createSession(app, alice);
       const response = await app.inject({ method: "GET", url: `/api/session/${created.id}`, headers: alice.headers });
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ ...created, tracks: [], files: [], tokens: [] });
+      const keptUntil = new Date(clock.now().getTime() + 24 * 3_600_000).toISOString(); // RETENTION_HOURS' default
+      expect(response.json()).toEqual({ ...created, tracks: [], files: [], tokens: [], keptUntil });
     });
 
     it("answers 404 for an unknown id and 400 for a malformed one", async () => {

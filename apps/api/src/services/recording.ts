@@ -9,6 +9,7 @@ import type { RecordingRepository, TrackRow } from "../repositories/recording-re
 import type { SessionRow } from "../repositories/session-repository.ts";
 import type { AudioStore } from "./audio-store.ts";
 import type { EventLog } from "./event-log.ts";
+import { retentionDeadline } from "./retention.ts";
 import type { SessionLifecycle } from "./session-lifecycle.ts";
 
 /** Declared tracks kept in memory for the chunk path (~100 bytes each). */
@@ -79,6 +80,7 @@ export class RecordingService {
     private readonly store: AudioStore,
     private readonly clock: Clock,
     private readonly commits: GroupCommit,
+    private readonly retentionHours: number,
   ) {}
 
   declareTrack(userId: string, sessionId: string, track: number, declaration: TrackDeclaration): TrackSummary {
@@ -210,6 +212,7 @@ export class RecordingService {
       tokens: this.repository
         .listLiveTokens(sessionId, now)
         .map((token) => ({ track: token.track, expiresAt: new Date(token.expiresAt).toISOString() })),
+      keptUntil: new Date(retentionDeadline(session, this.retentionHours)).toISOString(),
     };
   }
 

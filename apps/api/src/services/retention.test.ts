@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { SessionDetail } from "@tidemark/shared";
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { recoveryTokens } from "../db/schema.ts";
@@ -96,5 +97,22 @@ describe("retention job", () => {
     const report = await app.retention.run();
     expect(report.sessions).toBe(450);
     expect(app.sessionRepository.countByStatus()).toEqual({ active: 0, incomplete: 0, completed: 0 });
+  });
+
+  it("keeps a session until the time its detail promises, and moves that time with every keepalive", async () => {
+    const session = await createSession(app, device, { kind: "recording", title: "promised" });
+    const detail = async () => (await app.inject({ method: "GET", url: `/api/session/${session.id}`, headers: device.headers })).json<SessionDetail>();
+    const promised = Date.parse((await detail()).keptUntil);
+    expect(promised).toBe(clock.now().getTime() + 24 * HOUR); // made just now
+
+    clock.advance(3 * HOUR);
+    await post(app, device, `/api/session/${session.id}/keepalive`);
+    const moved = Date.parse((await detail()).keptUntil);
+    expect(moved).toBe(promised + 3 * HOUR);
+
+    clock.advance(moved - clock.now().getTime());
+    expect((await app.retention.run()).sessions).toBe(0);
+    clock.advance(1);
+    expect((await app.retention.run()).sessions).toBe(1);
   });
 });

@@ -7,6 +7,14 @@ import type { HeartbeatBuffer } from "./heartbeat-buffer.ts";
 import type { SessionLifecycle } from "./session-lifecycle.ts";
 import type { AudioStore } from "./audio-store.ts";
 
+const HOUR_MS = 3_600_000;
+
+/** When the retention job may delete a session left alone from now on (epoch ms). */
+export function retentionDeadline(session: { updatedAt: string; lastHeartbeat: string | null }, retentionHours: number): number {
+  const lastTouched = Math.max(Date.parse(session.updatedAt), session.lastHeartbeat === null ? 0 : Date.parse(session.lastHeartbeat));
+  return lastTouched + retentionHours * HOUR_MS;
+}
+
 export interface RetentionReport {
   sessions: number;
   recoveryTokens: number;
@@ -36,7 +44,7 @@ export class RetentionJob {
     // A session kept alive only by buffered heartbeats is not idle.
     await this.heartbeats.flush();
     const now = this.clock.now().getTime();
-    const cutoff = now - this.retentionHours * 3_600_000;
+    const cutoff = now - this.retentionHours * HOUR_MS;
 
     for (;;) {
       const batch = this.repository.findUntouchedSince(cutoff, this.batchSize);

@@ -1,10 +1,12 @@
 import { useStore } from "../store/index.ts";
 import { AudioFileList } from "./AudioFileList.tsx";
+import { ServerRetention } from "./ServerRetention.tsx";
 
 /** The files of the session the recorder just finished. */
 export function FinalFiles() {
   const phase = useStore((s) => s.recorder.phase);
   const files = useStore((s) => s.recorder.files);
+  const keptUntil = useStore((s) => s.recorder.keptUntil);
   const tracks = useStore((s) => s.recorder.tracks);
   const dismiss = useStore((s) => s.dismissRecorder);
   if (phase !== "finished") return null;
@@ -18,6 +20,7 @@ export function FinalFiles() {
       ) : (
         <AudioFileList files={files} trackLabels={labels} itemTestId="final-file" />
       )}
+      {keptUntil !== null && files.length > 0 && <ServerRetention keptUntil={keptUntil} hasFiles />}
       <button type="button" className="button button-quiet" onClick={dismiss} data-testid="new-recording">
         New recording
       </button>

@@ -3,6 +3,7 @@ import { useEffect } from "react";
 import { formatBytes, formatDuration } from "../format-audio.ts";
 import { useStore } from "../store/index.ts";
 import { AudioFileList } from "./AudioFileList.tsx";
+import { ServerRetention } from "./ServerRetention.tsx";
 
 /** Tracks and files of one session, fetched when opened and again whenever the session changes. */
 export function SessionDetails({ session, id }: { session: Session; id: string }) {
@@ -61,6 +62,7 @@ export function SessionDetails({ session, id }: { session: Session; id: string }
               itemTestId="session-file"
             />
           )}
+          <ServerRetention keptUntil={detail.keptUntil} hasFiles={detail.files.length > 0} />
         </>
       )}
     </div>

@@ -41,7 +41,7 @@ export function session(id: string, overrides: Partial<Session> = {}): Session {
 }
 
 export function detail(id: string, overrides: Partial<SessionDetail> = {}): SessionDetail {
-  return { ...session(id), tracks: [], files: [], tokens: [], ...overrides };
+  return { ...session(id), tracks: [], files: [], tokens: [], keptUntil: "2025-01-02T12:00:00.000Z", ...overrides };
 }
 
 export function trackSummary(track: number, overrides: Partial<TrackSummary> = {}): TrackSummary {

@@ -227,15 +227,16 @@ describe("RecorderController.stop", () => {
     expect(phases).toEqual(["starting", "recording", "stopping", "finishing", "finished"]);
   });
 
-  it("shows the finished files and counts everything as on the server", async () => {
+  it("shows the finished files, how long the server keeps them, and counts everything as on the server", async () => {
     const { controller, finisher } = setup();
     const file = { track: 0, sizeBytes: 768_044, sha256: "x", durationSeconds: 8, url: "/audio/0", createdAt: "2025-01-01T12:00:00.000Z" };
-    finisher.answers = [async () => finishResponse("s1", { files: [file] })];
+    const keptUntil = "2025-01-02T12:00:08.000Z";
+    finisher.answers = [async () => finishResponse("s1", { files: [file], keptUntil })];
     await controller.start({ title: "", sources: ONE_TRACK });
 
     await controller.stop();
 
-    expect(controller.getSnapshot()).toMatchObject({ phase: "finished", files: [file], localSeconds: 8, serverSeconds: 8 });
+    expect(controller.getSnapshot()).toMatchObject({ phase: "finished", files: [file], keptUntil, localSeconds: 8, serverSeconds: 8 });
     expect(controller.hasUnsavedWork()).toBe(false);
   });
 

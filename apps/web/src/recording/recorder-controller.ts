@@ -429,7 +429,14 @@ export class RecorderController {
       if (this.#run !== run) return;
       this.#endRun(run);
       const seconds = Math.max(this.#snapshot.localSeconds, ...result.files.map((file) => file.durationSeconds));
-      this.#set({ phase: "finished", files: result.files, title: result.title, localSeconds: seconds, serverSeconds: seconds });
+      this.#set({
+        phase: "finished",
+        files: result.files,
+        keptUntil: result.keptUntil,
+        title: result.title,
+        localSeconds: seconds,
+        serverSeconds: seconds,
+      });
     } catch (error) {
       if (this.#run !== run) return;
       if (error instanceof MissingChunksError) {

@@ -58,6 +58,8 @@ export interface RecorderSnapshot {
   missing: MissingChunksError["missing"] | null;
   /** The assembled files, once `finished`. */
   files: SessionFile[];
+  /** Once `finished`: the server keeps the files at least until then (ISO 8601). */
+  keptUntil: string | null;
   haltReason: HaltReason | null;
   /** What "Take over" would do, while `locked` or after a take-over. */
   lockedAction: "resume" | "finish" | null;
@@ -76,6 +78,7 @@ export const IDLE_SNAPSHOT: RecorderSnapshot = {
   serverSeconds: 0,
   missing: null,
   files: [],
+  keptUntil: null,
   haltReason: null,
   lockedAction: null,
   error: null,

@@ -323,6 +323,8 @@ export class FakeRecordingServer implements RecordingApi {
           }))
         : [],
       tokens: [],
+      // As the real server with its default retention (24 h after the last change).
+      keptUntil: new Date(Date.parse(entry.session.updatedAt) + 24 * 3_600_000).toISOString(),
     };
   }
 
