@@ -7,12 +7,13 @@
 //             durable append, the ceiling for any server that makes every chunk durable before
 //             answering.
 //   log     — what the server does with each chunk's bytes: write its record (a 96-byte header,
-//             then the payload) at the end of the track's open log with one writev, then
-//             fdatasync.
+//             then the payload) at the end of the track's open log, opened with O_DSYNC, with
+//             one callback writev (durable when it returns).
 //
 // Settings come as one JSON argument: { mode, dir, writers, warmupSeconds, durationSeconds,
 // distinctChunks }. Messages to the parent over IPC: "measuring" when the window opens, then
 // "result" { operations, bytes, windowMs, latency } when it closes, or "error" { message }.
+import { constants, writev } from "node:fs";
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -40,25 +41,30 @@ async function appendWriter(index, pool, window) {
 const RECORD_HEADER_BYTES = 96;
 
 /**
- * The server's file step for a chunk (`AudioStore.appendChunk`): on the track's log, kept open,
- * write header and payload at the log's end with one writev, then fdatasync.
+ * The server's file step for a chunk (`AudioStore.appendChunk`): on the track's log, kept open
+ * with O_DSYNC, write header and payload at the log's end with one callback writev.
  */
 async function logWriter(index, pool, window) {
-  const handle = await open(path.join(settings.dir, `track-${index}.chunks`), "w");
+  const flags = constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC;
+  const handle = await open(path.join(settings.dir, `track-${index}.chunks`), flags, 0o644);
   const header = Buffer.alloc(RECORD_HEADER_BYTES, index);
   let size = 0;
   try {
     for (let seq = 0; window.running; seq += 1) {
       const { bytes } = pool[seq % pool.length];
       const started = performance.now();
-      const { bytesWritten } = await handle.writev([header, bytes], size);
-      await handle.datasync();
-      size += bytesWritten;
+      size += await writeDurably(handle.fd, [header, bytes], size);
       window.record(started, performance.now());
     }
   } finally {
     await handle.close();
   }
+}
+
+function writeDurably(fd, buffers, position) {
+  return new Promise((resolve, reject) => {
+    writev(fd, buffers, position, (error, bytesWritten) => (error ? reject(error) : resolve(bytesWritten)));
+  });
 }
 
 async function main() {

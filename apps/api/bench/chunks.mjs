@@ -3,9 +3,9 @@
 // Measures `PUT /api/session/:id/tracks/0/chunks/:seq` on the real built server (dist/server.js):
 // S recording sessions upload 1 s chunks of 48 kHz mono 16-bit PCM (96 000 bytes) at once, each
 // session one chunk after another (one request in flight, like the recorder), for a warm-up and
-// then a measured window. Each answer must be 201: the server has verified the digest,
-// fdatasynced the chunk's self-describing record in the track's log and committed the row before
-// it answers (DESIGN, durability rules).
+// then a measured window. Each answer must be 201: the server has verified the digest, durably
+// written (O_DSYNC) the chunk's self-describing record in the track's log and committed the row
+// before it answers (DESIGN, durability rules).
 //
 // For scale, the same load straight on the disk, from a child process (bench/append-writer.mjs)
 // so it has an event loop of its own like the server: S writers each appending the same chunks
@@ -15,7 +15,7 @@
 // server, …, raw appends; each server run is compared with the faster of the raw runs just before
 // and after it, and the median of the rounds' ratios is the figure. And, for information, the
 // server's own file step per chunk: header and payload written with one writev at the end of the
-// open log, then fdatasync. All of them write to the same file system (the OS temp directory),
+// open log, opened with O_DSYNC. All of them write to the same file system (the OS temp directory),
 // one after the other.
 //
 // Target: the server ingests at least 70 % of the raw append rate (MB/s of PCM payload), as the
