@@ -12,8 +12,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A server session recorded on two tracks, with a journal and a running uploader. */
-/** A recorded session, its journal and an uploader (started unless `started` is false). */
+/** A server session recorded on two tracks, with a journal and an uploader (running unless `started` is false). */
 async function recording(chunks = 3, { started = true } = {}) {
   const server = new FakeRecordingServer();
   const { id } = server.addSession();

@@ -198,7 +198,6 @@ export class IndexedDbStateStorage implements StateStorage {
     await this.#db.recordParts.where("[key+id]").between([key, Dexie.minKey], [key, Dexie.maxKey], true, true).delete();
   }
 
-
   async addQuarantined(entry: Omit<QuarantinedRecord, "id">): Promise<QuarantinedRecord> {
     const id = await this.#db.quarantine.add(entry);
     return { id, ...entry };
