@@ -8,7 +8,7 @@ import {
   type TrackSummary,
 } from "@tidemark/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { API_TIMEOUTS, ApiError, createApiClient, createBackupApi } from "./api-client.ts";
+import { API_TIMEOUTS, ApiError, createApiClient, createBackupApi, serverUnreachable } from "./api-client.ts";
 import { checkpointState } from "./persistence/test-support/backup-fixtures.ts";
 import { outcome } from "./test-support/harness.ts";
 
@@ -421,6 +421,26 @@ function hangingFetch() {
   };
   return { fetch: fetch as typeof globalThis.fetch, signals };
 }
+
+describe("serverUnreachable", () => {
+  it("tells a server that did not answer (or a gateway saying it is down) from one that refused the request", async () => {
+    const api = createApiClient({
+      fetch: fakeFetch(
+        new TypeError("Failed to fetch"),
+        new Response("Bad Gateway", { status: 502 }),
+        json(503, { message: "Shutting down" }),
+        json(404, { message: "Session not found" }),
+        json(409, { message: "Session is completed and cannot be resumed" }),
+        json(500, { message: "Internal error" }),
+      ).fetch,
+    });
+    const results: boolean[] = [];
+    for (let attempt = 0; attempt < 6; attempt++) results.push(serverUnreachable(await rejection(api.resumeSession(session.id))));
+
+    expect(results).toEqual([true, true, true, false, false, false]);
+    expect(serverUnreachable(new TypeError("Failed to fetch"))).toBe(false);
+  });
+});
 
 describe("createApiClient time limits", () => {
   afterEach(() => {

@@ -55,6 +55,15 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * No answer came from the API (the network is down, the server is gone, the request timed out), or
+ * something in front of it answered that it is unavailable (502, 503, 504). Unlike a refusal, it
+ * says nothing about the request, which may succeed later.
+ */
+export function serverUnreachable(error: unknown): boolean {
+  return error instanceof ApiError && (error.status === 0 || error.status === 502 || error.status === 503 || error.status === 504);
+}
+
 /** The session endpoints the UI drives. */
 export interface SessionApi {
   /** Makes sure the browser holds a device cookie, registering a new anonymous device if not. */

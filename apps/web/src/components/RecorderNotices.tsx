@@ -4,13 +4,14 @@ import { useStore } from "../store/index.ts";
 
 /**
  * What the recorder needs the user to know or decide: another tab has the session, an input
- * stopped or the device could not save more audio, finishing is under way or failed, or chunks
- * are missing.
+ * stopped or the device could not save more audio, finishing is under way or failed, chunks
+ * are missing, or a resumed session records without the server.
  */
 export function RecorderNotices() {
   const phase = useStore((s) => s.recorder.phase);
   const haltReason = useStore((s) => s.recorder.haltReason);
   const lockedAction = useStore((s) => s.recorder.lockedAction);
+  const serverUnreachable = useStore((s) => s.recorder.serverUnreachable);
 
   if (phase === "locked") {
     return (
@@ -38,6 +39,13 @@ export function RecorderNotices() {
   if (phase === "finishing") return <FinishingNotice />;
   if (phase === "finish-failed") return <FinishFailedNotice />;
   if (phase === "confirm-gaps") return <GapsDialog />;
+  if (phase === "recording" && serverUnreachable) {
+    return (
+      <div className="notice notice-warning" role="status" data-testid="recording-without-server">
+        <p>The server cannot be reached, so this take is saved on this device only. It uploads by itself once the server answers again.</p>
+      </div>
+    );
+  }
   return null;
 }
 

@@ -204,6 +204,8 @@ export class FakeRecorderApi implements RecorderApi {
   nextSessionId = "s1";
   details = new Map<string, SessionDetail>();
   createError: Error | null = null;
+  /** Thrown by resumeSession while set (an unreachable server, a refusal). */
+  resumeError: Error | null = null;
 
   constructor(private readonly log: Log) {}
 
@@ -215,6 +217,7 @@ export class FakeRecorderApi implements RecorderApi {
 
   async resumeSession(id: string): Promise<Session> {
     this.log.push(`api.resumeSession ${id}`);
+    if (this.resumeError) throw this.resumeError;
     return session(id);
   }
 

@@ -1,4 +1,4 @@
-import { MissingChunksError } from "@tidemark/client";
+import { ApiError, MissingChunksError } from "@tidemark/client";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MICROPHONE } from "../audio/media-sources.ts";
 import { controllerFakes, deferred, detail, finishResponse, trackSummary } from "./controller-fakes.ts";
@@ -350,6 +350,78 @@ describe("RecorderController.resume", () => {
     await settle();
     expect(journal.chunks.map((chunk) => [chunk.track, chunk.seq])).toEqual([[0, 12]]);
     expect(controller.getSnapshot()).toMatchObject({ localSeconds: 13, serverSeconds: 12 });
+  });
+
+  /** A session this device journaled before a crash: two 1 s chunks on track 0 at 44.1 kHz, one of them uploaded. */
+  async function journaledSession(journal: ReturnType<typeof setup>["journal"]) {
+    await journal.startSession({ sessionId: "s9", title: "Field notes", kind: "recording" });
+    await journal.declareTrack("s9", { track: 0, label: "Microphone", sampleRate: 44_100, channels: 1 });
+    await journal.append("s9", 0, new ArrayBuffer(88_200));
+    await journal.append("s9", 0, new ArrayBuffer(88_200));
+    journal.markUploaded("s9", 0, 88_200);
+  }
+
+  it("continues from this device's journal when the server cannot be reached, and says so until the server answers", async () => {
+    const { controller, api, log, inputs, journal, uploader } = setup();
+    await journaledSession(journal);
+    api.resumeError = new ApiError(0, "The server could not be reached. Check the connection and try again.");
+    log.length = 0;
+
+    await controller.resume("s9", { sources: ONE_TRACK });
+
+    expect(log).toEqual([
+      "api.resumeSession s9",
+      "capture.open microphone 44100",
+      "journal.startSession s9",
+      "journal.declareTrack s9 0 44100",
+      "journal.ensureNextSeq 0 0",
+      "journal.setState recording",
+      "heartbeat.start s9",
+      "storage.persist",
+    ]);
+    expect(controller.getSnapshot()).toMatchObject({
+      phase: "recording",
+      title: "Field notes",
+      localSeconds: 2,
+      serverSeconds: 1,
+      serverUnreachable: true,
+      error: null,
+    });
+
+    inputs.opened[0]!.chunk(88_200);
+    await settle();
+    // After everything the journal gave out, so no seq is used twice.
+    expect(journal.chunks.map((chunk) => [chunk.track, chunk.seq])).toEqual([
+      [0, 0],
+      [0, 1],
+      [0, 2],
+    ]);
+    expect(controller.getSnapshot()).toMatchObject({ localSeconds: 3, serverUnreachable: true });
+
+    uploader.report({ sessionId: "s9", track: 0, serverCommittedThrough: 1, pendingChunks: 1 });
+    await settle();
+    expect(controller.getSnapshot().serverUnreachable).toBe(false);
+  });
+
+  it("does not record a session without the server when this device holds nothing of it", async () => {
+    const { controller, api, log } = setup();
+    api.resumeError = new ApiError(0, "The server could not be reached. Check the connection and try again.");
+
+    await controller.resume("s9", { sources: ONE_TRACK });
+
+    expect(log.some((line) => line.startsWith("capture.open"))).toBe(false);
+    expect(controller.getSnapshot()).toMatchObject({ phase: "idle", error: expect.stringMatching(/could not be reached/) });
+  });
+
+  it("does not record a session the server refuses to resume, even one this device holds", async () => {
+    const { controller, api, log, journal } = setup();
+    await journaledSession(journal);
+    api.resumeError = new ApiError(409, "Session is completed and cannot be resumed");
+
+    await controller.resume("s9", { sources: ONE_TRACK });
+
+    expect(log.some((line) => line.startsWith("capture.open"))).toBe(false);
+    expect(controller.getSnapshot()).toMatchObject({ phase: "idle", error: "Session is completed and cannot be resumed" });
   });
 
   it("says another tab records the session, and takes it over on request", async () => {

@@ -1,12 +1,14 @@
 import {
   MissingChunksError,
+  serverUnreachable,
   type ChunkJournal,
   type ChunkUploader,
   type JournalChunk,
+  type JournalSession,
   type RecordingApi,
   type SessionHeartbeat,
 } from "@tidemark/client";
-import type { FinishResponse, TrackNumber } from "@tidemark/shared";
+import type { FinishResponse, SessionDetail, TrackNumber } from "@tidemark/shared";
 import type { AudioSourceChoice } from "../audio/media-sources.ts";
 import type { AudioLevel } from "../audio/pcm.ts";
 import { messageOf } from "../error-message.ts";
@@ -108,7 +110,10 @@ export class RecorderController {
     this.#now = options.now ?? Date.now;
     this.#stopListeningToUploads = options.uploader.onProgress((progress) => {
       const run = this.#run;
-      if (run && progress.sessionId === run.sessionId) void this.#refreshPositions(run);
+      if (!run || progress.sessionId !== run.sessionId) return;
+      // Progress comes only with an answer from the server.
+      if (this.#snapshot.serverUnreachable) this.#set({ serverUnreachable: false });
+      void this.#refreshPositions(run);
     });
   }
 
@@ -167,29 +172,36 @@ export class RecorderController {
     }
   }
 
-  /** Continues recording an interrupted session on the same tracks, after the audio it already has. */
+  /**
+   * Continues recording an interrupted session on the same tracks, after the audio it already has.
+   * When the server cannot be reached, a session this device has journaled continues from the
+   * journal alone: the audio is saved here and uploads once the server answers again (the
+   * heartbeat then makes the session active again).
+   */
   async resume(sessionId: string, { sources, steal = false }: { sources: TrackSources; steal?: boolean }): Promise<void> {
     if (!this.#canBegin()) return;
     const run = this.#beginRun(sessionId, sources);
     this.#replace({ ...IDLE_SNAPSHOT, phase: "starting", sessionId, title: this.#snapshot.title });
     if (!(await this.#takeLock(run, { action: "resume", sessionId, sources }, steal))) return;
     const ready = deferred<string>();
-    const { api, journal } = this.#options;
+    const { journal } = this.#options;
     try {
-      await api.resumeSession(sessionId);
-      const detail = await api.getSession(sessionId);
       const local = await journal.session(sessionId);
-      this.#set({ title: detail.title });
-      await this.#openCaptures(run, resumePlan(detail, local, sources), ready.promise);
-      await journal.startSession({ sessionId, title: detail.title, kind: "recording" });
+      const detail = await this.#resumeOnServer(sessionId, local);
+      const title = detail?.title ?? local?.title ?? "";
+      this.#set({ title, serverUnreachable: detail === null });
+      await this.#openCaptures(run, resumePlan(detail?.tracks ?? [], local, sources), ready.promise);
+      await journal.startSession({ sessionId, title, kind: "recording" });
       for (const track of run.tracks) {
         await journal.declareTrack(sessionId, { track: track.track, label: track.label, sampleRate: track.sampleRate, channels: 1 });
-        const onServer = detail.tracks.find((candidate) => candidate.track === track.track);
+        const onServer = detail?.tracks.find((candidate) => candidate.track === track.track);
         // Never reuse a seq the server already holds: new audio goes after everything stored.
+        // (The journal's own next seq is already past every seq this device gave out.)
         await journal.ensureNextSeq(sessionId, track.track, (onServer?.highestSeq ?? -1) + 1);
       }
       await journal.setState(sessionId, "recording");
-      run.baseline = serverBaseline(detail.tracks, local);
+      // Unreachable, the server is counted with what this device uploaded to it.
+      run.baseline = detail ? serverBaseline(detail.tracks, local) : {};
       const declared = await journal.session(sessionId);
       const before = savedPositions(declared, run.tracks.map((track) => track.track), run.baseline);
       if (run.over) throw new Error("The recording was interrupted while starting.");
@@ -199,6 +211,21 @@ export class RecorderController {
     } catch (error) {
       ready.reject(error);
       await this.#abort(run, error);
+    }
+  }
+
+  /**
+   * Makes the session active again and reads what the server holds of it; null when the server
+   * cannot be reached and this device's journal has the session's tracks to continue from.
+   */
+  async #resumeOnServer(sessionId: string, local: JournalSession | undefined): Promise<SessionDetail | null> {
+    const { api } = this.#options;
+    try {
+      await api.resumeSession(sessionId);
+      return await api.getSession(sessionId);
+    } catch (error) {
+      if (!serverUnreachable(error) || !local || local.tracks.length === 0) throw error;
+      return null;
     }
   }
 

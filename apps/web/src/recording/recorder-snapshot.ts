@@ -54,6 +54,8 @@ export interface RecorderSnapshot {
   localSeconds: number;
   /** Audio the server acknowledged. */
   serverSeconds: number;
+  /** The session was resumed while the server could not be reached; true until the server answers an upload. */
+  serverUnreachable: boolean;
   /** Seqs the server lacks, per track, while `confirm-gaps`. */
   missing: MissingChunksError["missing"] | null;
   /** The assembled files, once `finished`. */
@@ -76,6 +78,7 @@ export const IDLE_SNAPSHOT: RecorderSnapshot = {
   elapsedBeforeSeconds: 0,
   localSeconds: 0,
   serverSeconds: 0,
+  serverUnreachable: false,
   missing: null,
   files: [],
   keptUntil: null,

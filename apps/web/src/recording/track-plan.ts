@@ -1,5 +1,5 @@
 import type { JournalSession } from "@tidemark/client";
-import type { SessionDetail, TrackNumber } from "@tidemark/shared";
+import type { TrackNumber, TrackSummary } from "@tidemark/shared";
 import { DEFAULT_MICROPHONE, type AudioSourceChoice } from "../audio/media-sources.ts";
 
 /** The inputs picked in the UI: track 0 always records, track 1 only when enabled (not null). */
@@ -35,15 +35,20 @@ export function plannedTracks(sources: TrackSources): TrackPlan[] {
 
 /**
  * A resumed session keeps the tracks it has (so its tracks stay aligned), with their labels
- * and sample rates; the inputs are today's picks. A second track the picker has switched off
+ * and sample rates, as this device's journal and the server (`serverTracks`, empty when it cannot
+ * be reached) know them; the inputs are today's picks. A second track the picker has switched off
  * still records, from `sources.rememberedSecond` (the input last picked for it), not silently from the
  * default microphone unless nothing was ever picked. A session with no track yet records like
  * a new one.
  */
-export function resumePlan(detail: SessionDetail, local: JournalSession | undefined, sources: TrackSources): TrackPlan[] {
+export function resumePlan(
+  serverTracks: ReadonlyArray<Pick<TrackSummary, "track" | "label" | "sampleRate">>,
+  local: JournalSession | undefined,
+  sources: TrackSources,
+): TrackPlan[] {
   const declared = new Map<TrackNumber, { label: string; sampleRate: number }>();
   for (const track of local?.tracks ?? []) declared.set(track.track, { label: track.label, sampleRate: track.sampleRate });
-  for (const track of detail.tracks) {
+  for (const track of serverTracks) {
     if ((track.track === 0 || track.track === 1) && !declared.has(track.track)) {
       declared.set(track.track, { label: track.label, sampleRate: track.sampleRate });
     }
