@@ -1,9 +1,11 @@
-import { expect, test } from "@playwright/test";
-import { serverAndCrashableBrowserPerTest } from "./support/crashable-browser.ts";
+import { expect, test, type Page } from "@playwright/test";
+import type { ApiServer } from "./support/api-server.ts";
+import { serverAndCrashableBrowserPerTest, type CrashableBrowser } from "./support/crashable-browser.ts";
 import {
   expectEveryRecordedChunkInFile,
   expectFileIsAcknowledgedChunks,
   finalTracks,
+  type FinishSeen,
   readJournalAtFinish,
   sessionDetail,
   sessionIds,
@@ -17,6 +19,58 @@ import { CHUNK_SECONDS, positions, startRecording, stopRecording, waitForLocalSe
 test.describe.configure({ mode: "serial", timeout: 180_000 });
 
 const running = serverAndCrashableBrowserPerTest({ SESSION_TIMEOUT_MS: "5000", SWEEP_INTERVAL_MS: "500" });
+
+/**
+ * SIGKILLs the browser, starts it again on the same profile, resumes `sessionId` from the recovery
+ * notice and waits until it records again, as the same session.
+ */
+async function crashAndResume(browser: CrashableBrowser, url: string, sessionId: string) {
+  await browser.crash();
+  await browser.launch();
+  const page = await browser.newPage();
+  await page.goto(url);
+  const item = page.locator(`[data-testid="recovery-banner"] [data-testid="recovery-item"][data-session-id="${sessionId}"]`);
+  await expect(item).toBeVisible({ timeout: 15_000 });
+  await item.getByTestId("recovery-resume").click();
+  await expect(page.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
+  expect((await positions(page)).sessionId).toBe(sessionId);
+  return { page, finishSeen: await readJournalAtFinish(page, sessionId) };
+}
+
+/** Waits until `seconds` more of audio are committed on this device. */
+async function recordMore(page: Page, seconds: number): Promise<void> {
+  await waitForLocalSeconds(page, (await positions(page)).localSeconds + seconds);
+}
+
+/** Waits until the server holds all but at most the chunk being recorded. */
+async function waitForServerToCatchUp(page: Page, timeoutMs: number): Promise<void> {
+  await expect.poll(async () => {
+    const now = await positions(page);
+    return now.localSeconds - now.serverSeconds;
+  }, { timeout: timeoutMs }).toBeLessThanOrEqual(CHUNK_SECONDS);
+}
+
+/**
+ * After a crash and a resume: one session throughout (the resume made no new one), each file
+ * holds every chunk the device recorded (the seqs after the crash continued those before it, none
+ * missing and none twice), and lasts what was recorded before the crash plus `after` seconds,
+ * minus at most one chunk.
+ */
+async function expectResumedSession(
+  page: Page,
+  server: ApiServer,
+  sessionId: string,
+  recorded: { beforeCrash: number; after: number; finishSeen: () => FinishSeen },
+): Promise<void> {
+  const total = (await positions(page)).localSeconds;
+  expect(await sessionIds(page, server)).toEqual([sessionId]);
+  const tracks = await finalTracks(page, server, sessionId, 2);
+  expectEveryRecordedChunkInFile(tracks, recorded.finishSeen());
+  for (const { wav } of tracks) {
+    expect(wav.seconds).toBeGreaterThanOrEqual(recorded.beforeCrash + recorded.after - CHUNK_SECONDS);
+    expect(Math.abs(wav.seconds - total)).toBeLessThanOrEqual(CHUNK_SECONDS);
+  }
+}
 
 test("records two tracks and finalizes one valid WAV per track with the recorded duration", async () => {
   const server = running.server();
@@ -53,34 +107,11 @@ test("after a browser crash the recovery notice offers to resume the same sessio
   const sessionId = await startRecording(page, { title: "Crash mid-take", tracks: 2 });
   await waitForLocalSeconds(page, 6);
   const beforeCrash = (await positions(page)).localSeconds;
-  await browser.crash();
-
-  await browser.launch();
-  page = await browser.newPage();
-  await page.goto(server.url);
-  const banner = page.getByTestId("recovery-banner");
-  await expect(banner).toBeVisible({ timeout: 10_000 });
-  const item = banner.locator(`[data-testid="recovery-item"][data-session-id="${sessionId}"]`);
-  await item.getByTestId("recovery-resume").click();
-  await expect(page.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
-  expect((await positions(page)).sessionId).toBe(sessionId);
-  const finishSeen = await readJournalAtFinish(page, sessionId);
-
-  const resumedAt = (await positions(page)).localSeconds;
-  await waitForLocalSeconds(page, resumedAt + 4);
+  const resumed = await crashAndResume(browser, server.url, sessionId);
+  page = resumed.page;
+  await recordMore(page, 4);
   await stopRecording(page, 2);
-  const total = (await positions(page)).localSeconds;
-
-  // One session throughout: the resume made no new one, and what came after the crash continued
-  // the seqs from before it, none missing and none twice.
-  expect(await sessionIds(page, server)).toEqual([sessionId]);
-  const tracks = await finalTracks(page, server, sessionId, 2);
-  expectEveryRecordedChunkInFile(tracks, finishSeen());
-  for (const { wav } of tracks) {
-    // Everything committed before the crash, plus everything after the resume, minus at most one chunk.
-    expect(wav.seconds).toBeGreaterThanOrEqual(beforeCrash + 4 - CHUNK_SECONDS);
-    expect(Math.abs(wav.seconds - total)).toBeLessThanOrEqual(CHUNK_SECONDS);
-  }
+  await expectResumedSession(page, server, sessionId, { beforeCrash, after: 4, finishSeen: resumed.finishSeen });
 });
 
 test("going offline for ten seconds loses nothing and needs no user action", async () => {
@@ -104,10 +135,7 @@ test("going offline for ten seconds loses nothing and needs no user action", asy
   expect(stillOffline.serverSeconds).toBeLessThanOrEqual(offlineAt.localSeconds + CHUNK_SECONDS);
   await context.setOffline(false);
 
-  await expect.poll(async () => {
-    const now = await positions(page);
-    return now.localSeconds - now.serverSeconds;
-  }, { timeout: 30_000 }).toBeLessThanOrEqual(CHUNK_SECONDS);
+  await waitForServerToCatchUp(page, 30_000);
   await stopRecording(page, 1);
   const [track] = await finalTracks(page, server, sessionId, 1);
   // Nothing lost, exactly: every chunk recorded, before, during and after the outage, is in the
@@ -137,10 +165,7 @@ test("a server crash during uploads keeps every acknowledged chunk and the clien
   await page.waitForTimeout(4_000);
   await server.start();
 
-  await expect.poll(async () => {
-    const now = await positions(page);
-    return now.localSeconds - now.serverSeconds;
-  }, { timeout: 40_000 }).toBeLessThanOrEqual(CHUNK_SECONDS);
+  await waitForServerToCatchUp(page, 40_000);
   await stopRecording(page, 2);
   const tracks = await finalTracks(page, server, sessionId, 2);
   expectEveryRecordedChunkInFile(tracks, finishSeen());
@@ -159,6 +184,37 @@ test("a server crash during uploads keeps every acknowledged chunk and the clien
     for (const { seq } of acknowledgedHere) expect(seq).toBeLessThanOrEqual(committedThrough);
     expectFileIsAcknowledgedChunks(final, everyAcknowledgement);
   }
+});
+
+test("when the browser and the server crash together, the studio opens while the server is down, records on, and uploads everything once it is back", async () => {
+  const server = running.server();
+  const browser = running.browser();
+  await browser.launch();
+  let page = await browser.newPage();
+  await page.goto(server.url);
+  // The app shell is kept on this device before anything happens.
+  const keptShell = await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    return (await caches.keys()).filter((name) => name.startsWith("tidemark-app-shell-"));
+  });
+  expect(keptShell).toHaveLength(1);
+  const sessionId = await startRecording(page, { title: "Power cut", tracks: 2 });
+  await waitForLocalSeconds(page, 4);
+  await expect.poll(async () => (await positions(page)).serverSeconds, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+  await server.kill();
+  const beforeCrash = (await positions(page)).localSeconds;
+  // The server is still down: the page comes from this device, and so does the recovery notice.
+  const resumed = await crashAndResume(browser, server.url, sessionId);
+  page = resumed.page;
+  await expect(page.getByTestId("recording-without-server")).toBeVisible();
+  await recordMore(page, 4);
+
+  await server.start();
+  // No user action: the page finds the server again, uploads what it missed and says so.
+  await waitForServerToCatchUp(page, 60_000);
+  await expect(page.getByTestId("recording-without-server")).toHaveCount(0);
+  await stopRecording(page, 2);
+  await expectResumedSession(page, server, sessionId, { beforeCrash, after: 4, finishSeen: resumed.finishSeen });
 });
 
 test("a second tab cannot record the same session until it takes over", async () => {

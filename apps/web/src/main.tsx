@@ -4,6 +4,7 @@ import { App } from "./App.tsx";
 import { api } from "./api.ts";
 import { eventStreamUrl } from "./event-stream-url.ts";
 import { startLiveSessions } from "./live-sessions.ts";
+import { registerAppShell } from "./offline/register-app-shell.ts";
 import { pagePersistence } from "./persistence/page-persistence.ts";
 import { exposePersistence } from "./persistence/page-hook-persistence.ts";
 import { recordingRuntime } from "./recording/recording-runtime.ts";
@@ -16,6 +17,7 @@ import "./styles.css";
 // recovery detection on this device start first: they need no network.
 void pagePersistence.start();
 exposePersistence(pagePersistence);
+registerAppShell();
 const recording = startRecordingRuntime({ store: useStore, runtime: recordingRuntime });
 startLiveSessions({
   store: useStore,
