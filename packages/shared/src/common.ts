@@ -4,7 +4,7 @@ import { z } from "zod";
 export const ErrorResponseSchema = z.object({ message: z.string() });
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
 
-/** Server-generated identifiers are UUIDv7: time-ordered, with 74 random bits. */
+/** Identifiers are UUIDv7 (see `uuidv7`): time-ordered, with 74 random bits. */
 export const IdSchema = z.uuid();
 
 /** Timestamps cross the wire as ISO 8601 strings in UTC. */

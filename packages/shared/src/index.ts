@@ -1,5 +1,6 @@
 export * from "./constants.ts";
 export * from "./common.ts";
+export * from "./ids.ts";
 export * from "./auth.ts";
 export * from "./session.ts";
 export * from "./recording.ts";

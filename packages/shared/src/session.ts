@@ -22,10 +22,20 @@ export const SessionSchema = z.object({
 export type Session = z.infer<typeof SessionSchema>;
 
 export const CreateSessionBodySchema = z.strictObject({
+  /**
+   * An id the client made (`uuidv7`), so that creating is safe to repeat (the same id answers
+   * the session it made) and a device can record a session before it reaches the server.
+   */
+  id: IdSchema.optional(),
   kind: SessionKindSchema,
   title: z.string().trim().max(TITLE_MAX_LENGTH).optional(),
 });
 export type CreateSessionBody = z.infer<typeof CreateSessionBodySchema>;
+
+/** The title of a session created without one. */
+export function defaultSessionTitle(kind: SessionKind): string {
+  return kind === "recording" ? "Untitled recording" : "Untitled audiobook";
+}
 
 export const SessionListSchema = z.object({ sessions: z.array(SessionSchema) });
 export type SessionList = z.infer<typeof SessionListSchema>;

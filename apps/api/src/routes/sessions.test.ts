@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SessionSchema } from "@tidemark/shared";
+import { SessionSchema, uuidv7 } from "@tidemark/shared";
 import { ManualClock } from "../test-support/manual-clock.ts";
 import { createDevice, createSession, createTestApp, post, type Device } from "../test-support/test-app.ts";
 
@@ -48,12 +48,44 @@ describe("session routes", () => {
       expect(session.title).toBe("Untitled recording");
     });
 
+    it("creates a session under the client's id once: repeating the create answers the same session, unchanged", async () => {
+      const id = uuidv7();
+      const create = (title: string) =>
+        app.inject({ method: "POST", url: "/api/sessions", headers: alice.headers, payload: { id, kind: "recording", title } });
+
+      const first = await create("Recorded offline");
+      expect(first.statusCode).toBe(201);
+      expect(first.json()).toMatchObject({ id, title: "Recorded offline", status: "active" });
+      clock.advance(60_000);
+      const again = await create("Another title");
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toEqual(first.json());
+
+      const list = await app.inject({ method: "GET", url: "/api/sessions", headers: alice.headers });
+      expect(list.json().sessions.map((session: { id: string }) => session.id)).toEqual([id]);
+    });
+
+    it("refuses another user's id with 409, changing nothing", async () => {
+      const id = uuidv7();
+      const bob = await createDevice(app);
+      await createSession(app, bob, { id, kind: "recording", title: "Bob's" });
+
+      const response = await app.inject({ method: "POST", url: "/api/sessions", headers: alice.headers, payload: { id, kind: "recording" } });
+      expect(response.statusCode).toBe(409);
+      expect(response.json()).toEqual({ message: expect.any(String) });
+      const mine = await app.inject({ method: "GET", url: "/api/sessions", headers: alice.headers });
+      expect(mine.json().sessions).toHaveLength(0);
+      const bobs = await app.inject({ method: "GET", url: `/api/session/${id}`, headers: bob.headers });
+      expect(bobs.json()).toMatchObject({ title: "Bob's", status: "active" });
+    });
+
     it.each([
       ["an unknown kind", { kind: "video" }],
       ["a missing kind", { title: "x" }],
       ["an unknown field", { kind: "recording", owner: "mallory" }],
       ["a title of the wrong type", { kind: "recording", title: 42 }],
       ["a title that is too long", { kind: "recording", title: "x".repeat(201) }],
+      ["an id that is not a UUID", { kind: "recording", id: "../../etc/passwd" }],
     ])("refuses %s with 400 and a message, creating nothing", async (_case, payload) => {
       const response = await app.inject({ method: "POST", url: "/api/sessions", headers: alice.headers, payload });
       expect(response.statusCode).toBe(400);

@@ -27,12 +27,15 @@ const sessionRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags,
-        summary: "Start a new session (active)",
+        summary: "Start a new session (active); with a client-made id, repeating it answers the same session (200)",
         body: CreateSessionBodySchema,
-        response: { 201: SessionSchema, ...errors },
+        response: { 200: SessionSchema, 201: SessionSchema, 409: ErrorResponseSchema, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(fastify.sessions.create(request.userId, request.body)),
+    async (request, reply) => {
+      const { session, created } = fastify.sessions.create(request.userId, request.body);
+      return reply.status(created ? 201 : 200).send(session);
+    },
   );
 
   fastify.get(

@@ -4,7 +4,7 @@ import type { DeviceAuthResponse } from "@tidemark/shared";
 import type { Db } from "../db/client.ts";
 import { authTokens, users } from "../db/schema.ts";
 import type { Clock } from "../lib/clock.ts";
-import { uuidv7 } from "../lib/ids.ts";
+import { uuidv7 } from "@tidemark/shared";
 
 /** Tokens are 256 random bits; only their SHA-256 is stored, so a leaked database grants nothing. */
 export function hashToken(token: string): string {

@@ -1,7 +1,7 @@
 import type { CreateSessionBody, KeepaliveResponse, Session, SessionStatus } from "@tidemark/shared";
 import { badRequest, conflict, notFound } from "../lib/http-errors.ts";
 import type { Clock } from "../lib/clock.ts";
-import { uuidv7 } from "../lib/ids.ts";
+import { defaultSessionTitle, uuidv7 } from "@tidemark/shared";
 import { toSession, type SessionRepository, type SessionRow } from "../repositories/session-repository.ts";
 import type { EventLog, EventRecorder } from "./event-log.ts";
 import type { HeartbeatBuffer } from "./heartbeat-buffer.ts";
@@ -33,14 +33,18 @@ export class SessionLifecycle {
     private readonly timeoutMs: number,
   ) {}
 
-  create(userId: string, body: CreateSessionBody): Session {
+  /**
+   * Creates an active session; `created` is false when `body.id` names a session the caller
+   * already has, which is answered unchanged (a repeated create, or a device that recorded it
+   * before reaching the server and retries). Another user's id is refused.
+   */
+  create(userId: string, body: CreateSessionBody): { session: Session; created: boolean } {
     const now = this.clock.now().getTime();
-    const defaultTitle = body.kind === "recording" ? "Untitled recording" : "Untitled audiobook";
     const row: SessionRow = {
-      id: uuidv7(now),
+      id: body.id ?? uuidv7(now),
       userId,
       kind: body.kind,
-      title: body.title || defaultTitle,
+      title: body.title || defaultSessionTitle(body.kind),
       status: "active",
       createdAt: now,
       updatedAt: now,
@@ -48,9 +52,14 @@ export class SessionLifecycle {
       completedAt: null,
     };
     return this.eventLog.transaction((record) => {
+      if (body.id) {
+        const existing = this.repository.findById(body.id);
+        if (existing?.userId === userId) return { session: this.view(existing), created: false };
+        if (existing) throw conflict("A session with this id already exists");
+      }
       const session = this.remember(this.repository.insert(row));
       record(userId, { type: "session.created", session });
-      return session;
+      return { session, created: true };
     });
   }
 

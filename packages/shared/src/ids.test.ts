@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { IdSchema } from "@tidemark/shared";
+import { IdSchema } from "./common.ts";
 import { uuidv7 } from "./ids.ts";
 
 describe("uuidv7", () => {
