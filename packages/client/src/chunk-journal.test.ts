@@ -221,6 +221,24 @@ describe("ChunkJournal", () => {
     expect(session?.tracks[0]).toMatchObject({ label: "Renamed input", nextSeq: 1, localChunks: 1 });
   });
 
+  it("remembers a session started before the server had it until it is marked as on the server, across a reload", async () => {
+    const indexedDB = new IDBFactory();
+    const { journal } = openJournal(indexedDB);
+    await journal.startSession({ sessionId: SESSION, title: "Offline take", kind: "recording", onServer: false });
+    await journal.startSession({ sessionId: OTHER, title: "Online take", kind: "recording" });
+    expect((await journal.session(SESSION))?.onServer).toBe(false);
+    expect((await journal.session(OTHER))?.onServer).toBeUndefined();
+    // Starting it again (a resume) does not change what the journal knows.
+    await journal.startSession({ sessionId: SESSION, title: "Offline take", kind: "recording" });
+    journal.close();
+
+    const reopened = openJournal(indexedDB).journal;
+    expect((await reopened.session(SESSION))?.onServer).toBe(false);
+    await reopened.markOnServer(SESSION);
+    expect((await reopened.session(SESSION))?.onServer).toBeUndefined();
+    await expect(reopened.markOnServer("0190f5d2-8c4e-7a3b-9d2f-00000000000f")).rejects.toThrow();
+  });
+
   it("refuses to declare an existing track again with a different format", async () => {
     const { journal } = openJournal();
     await recordingSession(journal);

@@ -45,6 +45,12 @@ export interface JournalSession {
   tracks: JournalTrack[];
   createdAt: number;
   updatedAt: number;
+  /**
+   * False while the session exists only on this device: it was started while the server could
+   * not be reached, under an id made here, and the uploader creates it on the server first.
+   * Absent (sessions journaled before this field, and every other one) means the server has it.
+   */
+  onServer?: false;
 }
 
 export interface TrackDeclarationInput {
@@ -232,12 +238,14 @@ export class ChunkJournal {
   }
 
   /** Records a new session; a session already in the journal is left as it is. */
-  async startSession(input: { sessionId: string; title: string; kind: "recording" }): Promise<void> {
+  /** Journals a session (once: starting it again changes nothing); `onServer: false` for one the server does not have yet. */
+  async startSession(input: { sessionId: string; title: string; kind: "recording"; onServer?: boolean }): Promise<void> {
     const db = this.#db;
     await db.transaction("rw", [db.sessions, db.recovery], async () => {
       if (await db.sessions.get(input.sessionId)) return;
       const now = this.#now();
       const session: JournalSession = { sessionId: input.sessionId, kind: input.kind, title: input.title, state: "recording", tracks: [], createdAt: now, updatedAt: now };
+      if (input.onServer === false) session.onServer = false;
       await db.sessions.add(session);
       await this.#updateRecoverySummary(session.sessionId, session);
     });
@@ -414,6 +422,17 @@ export class ChunkJournal {
       if (session.state === state) return;
       session.state = state;
       session.updatedAt = this.#now();
+      await this.#putSession(session);
+    });
+  }
+
+  /** The server has created a session that was journaled before it could be (see `JournalSession.onServer`). */
+  async markOnServer(sessionId: string): Promise<void> {
+    const db = this.#db;
+    await db.transaction("rw", [db.sessions, db.recovery], async () => {
+      const session = await this.#requireSession(sessionId);
+      if (session.onServer !== false) return;
+      delete session.onServer;
       await this.#putSession(session);
     });
   }

@@ -370,6 +370,45 @@ describe("ChunkUploader", () => {
     expect(statuses.map(([status]) => status)).toEqual(["uploading", "error", "idle"]);
   });
 
+  it("creates a session recorded before the server was reached under its own id, once, then uploads it", async () => {
+    const server = new FakeRecordingServer();
+    const offline = "0190f5d2-8c4e-7a3b-9d2f-00000000beef";
+    const { journal } = journalFor();
+    await recordedSession(journal, offline, { chunks: 2, title: "Offline take", onServer: false });
+    // The first create reaches the server but its answer is lost: repeating it is harmless.
+    server.loseAnswer("createSession");
+    const uploader = uploaderFor(journal, server);
+
+    uploader.start();
+    await uploader.drain(offline);
+
+    expect(server.requests.filter((request) => !request.startsWith("putChunk"))).toEqual([
+      `createSession ${offline}`,
+      `createSession ${offline}`,
+      `getSession ${offline}`,
+      `declareTrack ${offline}/0`,
+    ]);
+    expect(server.storedSeqs(offline, 0)).toEqual([0, 1]);
+    expect((await server.listSessions()).map((session) => [session.id, session.title])).toEqual([[offline, "Offline take"]]);
+    expect((await journal.session(offline))?.onServer).toBeUndefined();
+  });
+
+  it("stops a session recorded offline whose id the server refuses, keeping its chunks", async () => {
+    const server = new FakeRecordingServer();
+    const taken = "0190f5d2-8c4e-7a3b-9d2f-00000000f00d";
+    server.addForeignSession(taken);
+    const { journal } = journalFor();
+    await recordedSession(journal, taken, { chunks: 1, onServer: false });
+    const uploader = uploaderFor(journal, server);
+
+    uploader.start();
+    await expect(uploader.drain(taken)).rejects.toThrow(/refused this session/);
+
+    expect(chunkUploads(server)).toEqual([]);
+    expect(await journal.pending(taken, 10)).toHaveLength(1);
+    expect((await journal.session(taken))?.onServer).toBe(false);
+  });
+
   it("stops a session completed elsewhere while its chunks were being uploaded", async () => {
     const server = new FakeRecordingServer();
     const { id } = server.addSession();

@@ -340,6 +340,10 @@ export class ChunkUploader {
    */
   async #reconcile(session: JournalSession): Promise<Step> {
     const { sessionId } = session;
+    if (session.onServer === false) {
+      const created = await this.#createOnServer(session);
+      if (created !== "ok") return created;
+    }
     let detail;
     try {
       detail = await this.#api.getSession(sessionId);
@@ -358,6 +362,23 @@ export class ChunkUploader {
     }
     this.#reconciled.add(sessionId);
     return "ok";
+  }
+
+  /**
+   * A session recorded before the server could be reached: created there under the id it was
+   * journaled with. Creating it again is harmless (the server answers the same session), so a
+   * create whose answer was lost is simply repeated.
+   */
+  async #createOnServer(session: JournalSession): Promise<Step> {
+    try {
+      await this.#api.createSession({ id: session.sessionId, kind: session.kind, title: session.title });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {
+        return this.#stopSession(session.sessionId, `The server refused this session: ${error.message}`);
+      }
+      return this.#failed(error, session.sessionId);
+    }
+    return (await this.#recordAck(session.sessionId, () => this.#journal.markOnServer(session.sessionId))) ? "ok" : "session-gone";
   }
 
   async #declareOnce(session: JournalSession, track: TrackNumber): Promise<Step> {

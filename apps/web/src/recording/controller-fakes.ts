@@ -4,7 +4,7 @@
  * (e.g. a chunk is committed to the journal before the uploader is woken).
  */
 import { newJournalTrack, type JournalChunk, type JournalSession, type TrackDeclarationInput, type UploadProgress } from "@tidemark/client";
-import type { FinishResponse, Session, SessionDetail, TrackNumber, TrackSummary } from "@tidemark/shared";
+import type { CreateSessionBody, FinishResponse, Session, SessionDetail, TrackNumber, TrackSummary } from "@tidemark/shared";
 import type { AudioSourceChoice } from "../audio/media-sources.ts";
 import type { AudioLevel } from "../audio/pcm.ts";
 import { deferred, type Deferred } from "./deferred.ts";
@@ -87,10 +87,22 @@ export class FakeJournal implements RecorderJournal {
     };
   }
 
-  async startSession(input: { sessionId: string; title: string; kind: "recording" }): Promise<void> {
-    this.log.push(`journal.startSession ${input.sessionId}`);
+  async startSession({ onServer, ...input }: { sessionId: string; title: string; kind: "recording"; onServer?: boolean }): Promise<void> {
+    this.log.push(`journal.startSession ${input.sessionId}${onServer === false ? " (not on the server)" : ""}`);
     if (this.sessionsById.has(input.sessionId)) return;
-    this.sessionsById.set(input.sessionId, { ...input, state: "recording", tracks: [], createdAt: 0, updatedAt: 0 });
+    this.sessionsById.set(input.sessionId, {
+      ...input,
+      state: "recording",
+      tracks: [],
+      createdAt: 0,
+      updatedAt: 0,
+      ...(onServer === false ? { onServer: false as const } : {}),
+    });
+  }
+
+  async markOnServer(sessionId: string): Promise<void> {
+    this.log.push(`journal.markOnServer ${sessionId}`);
+    delete this.require(sessionId).onServer;
   }
 
   async declareTrack(sessionId: string, decl: TrackDeclarationInput): Promise<void> {
@@ -201,7 +213,6 @@ export class FakeHeartbeat implements RecorderHeartbeat {
 }
 
 export class FakeRecorderApi implements RecorderApi {
-  nextSessionId = "s1";
   details = new Map<string, SessionDetail>();
   createError: Error | null = null;
   /** Thrown by resumeSession while set (an unreachable server, a refusal). */
@@ -209,10 +220,10 @@ export class FakeRecorderApi implements RecorderApi {
 
   constructor(private readonly log: Log) {}
 
-  async createSession(body: { kind: "recording" | "synthesis"; title?: string | undefined }): Promise<Session> {
-    this.log.push(`api.createSession ${body.title ?? ""}`);
+  async createSession(body: CreateSessionBody): Promise<Session> {
+    this.log.push(`api.createSession ${body.id ?? ""} ${body.title ?? ""}`);
     if (this.createError) throw this.createError;
-    return session(this.nextSessionId, { title: body.title ?? "" });
+    return session(body.id ?? "server-made", { title: body.title ?? "Untitled recording" });
   }
 
   async resumeSession(id: string): Promise<Session> {
@@ -305,7 +316,10 @@ export function controllerFakes() {
   const inputs = new FakeInputs(log);
   const finisher = new FakeFinisher(log);
   let now = 1_000_000;
+  /** The id the next new session gets. */
+  const ids = { next: "s1" };
   const options: RecorderControllerOptions = {
+    newSessionId: () => ids.next,
     api,
     journal,
     uploader,
@@ -325,6 +339,7 @@ export function controllerFakes() {
     inputs,
     finisher,
     options,
+    ids,
     advance(ms: number) {
       now += ms;
     },

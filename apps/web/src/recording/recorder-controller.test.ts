@@ -61,7 +61,7 @@ describe("RecorderController.start", () => {
     expect(log).toEqual([
       "capture.open microphone",
       "capture.open display",
-      "api.createSession Episode 1",
+      "api.createSession s1 Episode 1",
       "journal.startSession s1",
       "journal.declareTrack s1 0 44100",
       "journal.declareTrack s1 1 44100",
@@ -134,11 +134,11 @@ describe("RecorderController.start", () => {
 
   it("releases the inputs and creates nothing in the journal when the server refuses the session", async () => {
     const { controller, api, inputs, heartbeat, journal } = setup();
-    api.createError = new Error("The server is unavailable right now (503).");
+    api.createError = new ApiError(401, "This device is not registered.");
 
     await controller.start({ title: "", sources: ONE_TRACK });
 
-    expect(controller.getSnapshot()).toMatchObject({ phase: "idle", error: "The server is unavailable right now (503)." });
+    expect(controller.getSnapshot()).toMatchObject({ phase: "idle", error: "This device is not registered." });
     expect(inputs.opened[0]!.stopped).toBe(true);
     expect(heartbeat.running).toBeNull();
     expect(journal.sessionsById.size).toBe(0);
@@ -151,7 +151,41 @@ describe("RecorderController.start", () => {
     await controller.start({ title: "", sources: ONE_TRACK });
 
     expect(controller.getSnapshot()).toMatchObject({ phase: "idle", error: "Permission denied" });
-    expect(log).not.toContain("api.createSession ");
+    expect(log.some((line) => line.startsWith("api.createSession"))).toBe(false);
+  });
+
+  it("records a new session on this device alone when the server cannot be reached, and keeps it alive once the server has it", async () => {
+    const { controller, api, log, inputs, journal, uploader, heartbeat } = setup();
+    api.createError = new ApiError(0, "The server could not be reached. Check the connection and try again.");
+
+    await controller.start({ title: "", sources: ONE_TRACK });
+
+    expect(log).toEqual([
+      "capture.open microphone",
+      "api.createSession s1 ",
+      "journal.startSession s1 (not on the server)",
+      "journal.declareTrack s1 0 48000",
+      "storage.persist",
+    ]);
+    expect(controller.getSnapshot()).toMatchObject({
+      phase: "recording",
+      sessionId: "s1",
+      title: "Untitled recording",
+      serverUnreachable: true,
+      error: null,
+    });
+    inputs.opened[0]!.chunk(SECOND);
+    await settle();
+    expect(journal.chunks.map((chunk) => [chunk.sessionId, chunk.seq])).toEqual([["s1", 0]]);
+    // No keepalive for a session the server does not have: it would be refused for good.
+    expect(heartbeat.running).toBeNull();
+
+    // The uploader created it and uploaded the chunk.
+    journal.markUploaded("s1", 0, SECOND);
+    uploader.report({ sessionId: "s1", track: 0, serverCommittedThrough: 0, pendingChunks: 0 });
+    await settle();
+    expect(heartbeat.running).toBe("s1");
+    expect(controller.getSnapshot()).toMatchObject({ serverUnreachable: false, localSeconds: 1, serverSeconds: 1 });
   });
 
   it("relays input levels while recording", async () => {
@@ -277,7 +311,7 @@ describe("RecorderController.stop", () => {
   });
 
   it("lets a slow finish carry on in the background while a new recording starts", async () => {
-    const { controller, finisher, api } = setup();
+    const { controller, finisher, ids } = setup();
     const slow = deferred<ReturnType<typeof finishResponse>>();
     finisher.answers = [() => slow.promise, async () => finishResponse("s2")];
     await controller.start({ title: "", sources: ONE_TRACK });
@@ -286,7 +320,7 @@ describe("RecorderController.stop", () => {
     expect(controller.getSnapshot().phase).toBe("finishing");
 
     controller.finishInBackground();
-    api.nextSessionId = "s2";
+    ids.next = "s2";
     await controller.start({ title: "", sources: ONE_TRACK });
     expect(controller.getSnapshot()).toMatchObject({ phase: "recording", sessionId: "s2" });
 
@@ -401,6 +435,20 @@ describe("RecorderController.resume", () => {
     uploader.report({ sessionId: "s9", track: 0, serverCommittedThrough: 1, pendingChunks: 1 });
     await settle();
     expect(controller.getSnapshot().serverUnreachable).toBe(false);
+  });
+
+  it("creates on the server a session this device recorded before it could, then resumes it there", async () => {
+    const { controller, log, journal } = setup();
+    await journaledSession(journal);
+    journal.sessionsById.get("s9")!.onServer = false;
+    log.length = 0;
+
+    await controller.resume("s9", { sources: ONE_TRACK });
+
+    expect(log.slice(0, 4)).toEqual(["api.createSession s9 Field notes", "journal.markOnServer s9", "api.resumeSession s9", "api.getSession s9"]);
+    expect(log).toContain("heartbeat.start s9");
+    expect(controller.getSnapshot()).toMatchObject({ phase: "recording", serverUnreachable: false });
+    expect((await journal.session("s9"))?.onServer).toBeUndefined();
   });
 
   it("does not record a session without the server when this device holds nothing of it", async () => {

@@ -8,7 +8,7 @@ import {
   type RecordingApi,
   type SessionHeartbeat,
 } from "@tidemark/client";
-import type { FinishResponse, SessionDetail, TrackNumber } from "@tidemark/shared";
+import { defaultSessionTitle, uuidv7, type FinishResponse, type SessionDetail, type TrackNumber } from "@tidemark/shared";
 import type { AudioSourceChoice } from "../audio/media-sources.ts";
 import type { AudioLevel } from "../audio/pcm.ts";
 import { messageOf } from "../error-message.ts";
@@ -21,7 +21,7 @@ import { savedPositions, serverBaseline, type ServerBaselineBytes } from "./trac
 
 export type RecorderJournal = Pick<
   ChunkJournal,
-  "startSession" | "declareTrack" | "append" | "ensureNextSeq" | "setState" | "session"
+  "startSession" | "declareTrack" | "append" | "ensureNextSeq" | "setState" | "session" | "markOnServer"
 >;
 export type RecorderUploader = Pick<ChunkUploader, "wake" | "onProgress">;
 export type RecorderHeartbeat = Pick<SessionHeartbeat, "start" | "stop">;
@@ -66,6 +66,8 @@ export interface RecorderControllerOptions {
   /** Asks the browser not to evict the journal under storage pressure (called as recording starts). */
   requestPersistentStorage?: () => void;
   now?: () => number;
+  /** The id of a new session (a UUIDv7 unless a test decides). */
+  newSessionId?: () => string;
   /** Retry waits of a failed journal append. */
   appendRetryDelaysMs?: readonly number[];
 }
@@ -80,6 +82,8 @@ interface Run {
   tracks: RecorderTrackState[];
   baseline: ServerBaselineBytes;
   heartbeatStarted: boolean;
+  /** The session exists only on this device so far: its heartbeat starts once the server has it. */
+  heartbeatAwaitsServer: boolean;
   over: boolean;
   refreshing: boolean;
   refreshAgain: boolean;
@@ -111,8 +115,12 @@ export class RecorderController {
     this.#stopListeningToUploads = options.uploader.onProgress((progress) => {
       const run = this.#run;
       if (!run || progress.sessionId !== run.sessionId) return;
-      // Progress comes only with an answer from the server.
+      // Progress comes only with an answer from the server, which now has the session.
       if (this.#snapshot.serverUnreachable) this.#set({ serverUnreachable: false });
+      if (run.heartbeatAwaitsServer) {
+        run.heartbeatAwaitsServer = false;
+        if (this.#snapshot.phase === "recording") this.#startHeartbeat(run);
+      }
       void this.#refreshPositions(run);
     });
   }
@@ -139,7 +147,10 @@ export class RecorderController {
     return this.#run !== null && localSeconds > serverSeconds;
   }
 
-  /** Records a new session. */
+  /**
+   * Records a new session, under an id made here. When the server cannot be reached, the session
+   * is recorded on this device alone and the uploader creates it on the server once it answers.
+   */
   async start({ title, sources }: { title: string; sources: TrackSources }): Promise<void> {
     if (!this.#canBegin()) return;
     const run = this.#beginRun("", sources);
@@ -149,22 +160,26 @@ export class RecorderController {
       // Inputs first: a refused microphone should not leave an empty session behind.
       await this.#openCaptures(run, plannedTracks(sources), ready.promise);
       const trimmed = title.trim();
-      const session = await this.#options.api.createSession({
-        kind: "recording",
-        ...(trimmed === "" ? {} : { title: trimmed }),
+      const id = this.#options.newSessionId?.() ?? uuidv7(this.#now());
+      const body = { id, kind: "recording" as const, ...(trimmed === "" ? {} : { title: trimmed }) };
+      const session = await this.#options.api.createSession(body).catch((error: unknown) => {
+        if (serverUnreachable(error)) return null;
+        throw error;
       });
-      run.sessionId = session.id;
-      this.#set({ sessionId: session.id, title: session.title });
-      const lock = await acquireRecordingLock(this.#options.locks, session.id);
+      const sessionTitle = session?.title ?? (trimmed || defaultSessionTitle("recording"));
+      run.sessionId = body.id;
+      run.heartbeatAwaitsServer = session === null;
+      this.#set({ sessionId: body.id, title: sessionTitle, serverUnreachable: session === null });
+      const lock = await acquireRecordingLock(this.#options.locks, body.id);
       if (lock.status === "busy") throw new Error("This new session is already being recorded in another tab.");
       this.#holdLock(run, lock.lock);
       const { journal } = this.#options;
-      await journal.startSession({ sessionId: session.id, title: session.title, kind: "recording" });
+      await journal.startSession({ sessionId: body.id, title: sessionTitle, kind: "recording", ...(session ? {} : { onServer: false }) });
       for (const track of run.tracks) {
-        await journal.declareTrack(session.id, { track: track.track, label: track.label, sampleRate: track.sampleRate, channels: 1 });
+        await journal.declareTrack(body.id, { track: track.track, label: track.label, sampleRate: track.sampleRate, channels: 1 });
       }
       if (run.over) throw new Error("The recording was interrupted while starting.");
-      ready.resolve(session.id);
+      ready.resolve(body.id);
       this.#beginCapturing(run, 0);
     } catch (error) {
       ready.reject(error);
@@ -189,6 +204,7 @@ export class RecorderController {
       const local = await journal.session(sessionId);
       const detail = await this.#resumeOnServer(sessionId, local);
       const title = detail?.title ?? local?.title ?? "";
+      run.heartbeatAwaitsServer = detail === null && local?.onServer === false;
       this.#set({ title, serverUnreachable: detail === null });
       await this.#openCaptures(run, resumePlan(detail?.tracks ?? [], local, sources), ready.promise);
       await journal.startSession({ sessionId, title, kind: "recording" });
@@ -219,8 +235,13 @@ export class RecorderController {
    * cannot be reached and this device's journal has the session's tracks to continue from.
    */
   async #resumeOnServer(sessionId: string, local: JournalSession | undefined): Promise<SessionDetail | null> {
-    const { api } = this.#options;
+    const { api, journal } = this.#options;
     try {
+      if (local?.onServer === false) {
+        // Recorded before the server was reached: it is created there first (harmless if it already was).
+        await api.createSession({ id: sessionId, kind: local.kind, title: local.title });
+        await journal.markOnServer(sessionId);
+      }
       await api.resumeSession(sessionId);
       return await api.getSession(sessionId);
     } catch (error) {
@@ -330,6 +351,7 @@ export class RecorderController {
       tracks: [],
       baseline: {},
       heartbeatStarted: false,
+      heartbeatAwaitsServer: false,
       over: false,
       refreshing: false,
       refreshAgain: false,
@@ -392,10 +414,14 @@ export class RecorderController {
   }
 
   #beginCapturing(run: Run, elapsedBeforeSeconds: number): void {
-    this.#options.heartbeat.start(run.sessionId);
-    run.heartbeatStarted = true;
+    if (!run.heartbeatAwaitsServer) this.#startHeartbeat(run);
     this.#options.requestPersistentStorage?.();
     this.#set({ phase: "recording", startedAt: this.#now(), elapsedBeforeSeconds, error: null });
+  }
+
+  #startHeartbeat(run: Run): void {
+    this.#options.heartbeat.start(run.sessionId);
+    run.heartbeatStarted = true;
   }
 
   #chunkSaved(run: Run, _chunk: JournalChunk): void {

@@ -64,6 +64,8 @@ export class FakeRecordingServer implements RecordingApi {
   readonly #inFlight = new Map<string, number>();
   /** Sessions whose finish is under way; like the server, they refuse tracks and chunks meanwhile. */
   readonly #finishing = new Set<string>();
+  /** Ids another user holds: creating a session under one is refused. */
+  readonly #foreign = new Set<string>();
   #clock = Date.UTC(2025, 0, 1, 12);
   #tokens = 0;
 
@@ -156,9 +158,19 @@ export class FakeRecordingServer implements RecordingApi {
     return [...this.#sessions.values()].map((entry) => entry.session).reverse();
   }
 
+  /** With a client-made id, like the server: the same id answers the same session; another user's is a 409. */
   async createSession(body: CreateSessionBody): Promise<Session> {
-    await this.#enter("createSession", "");
-    return this.addSession({ kind: body.kind, title: body.title ?? "" });
+    await this.#enter("createSession", body.id ?? "");
+    const existing = body.id === undefined ? undefined : this.#sessions.get(body.id);
+    if (existing && this.#foreign.has(existing.session.id)) throw new ApiError(409, "A session with this id already exists");
+    const session = existing?.session ?? this.addSession({ ...(body.id ? { id: body.id } : {}), kind: body.kind, title: body.title ?? "" });
+    return this.#after("createSession", session);
+  }
+
+  /** A session under `id` that belongs to another user: creating it is refused. */
+  addForeignSession(id: string): void {
+    this.addSession({ id });
+    this.#foreign.add(id);
   }
 
   async resumeSession(id: string): Promise<Session> {

@@ -19,10 +19,11 @@ export function pcm(samples: number, first = 0): ArrayBuffer {
 export async function recordedSession(
   journal: ChunkJournal,
   sessionId: string,
-  options: { tracks?: TrackNumber[]; chunks?: number; title?: string; sampleRate?: number } = {},
+  options: { tracks?: TrackNumber[]; chunks?: number; title?: string; sampleRate?: number; onServer?: boolean } = {},
 ): Promise<void> {
   const tracks = options.tracks ?? [0];
-  await journal.startSession({ sessionId, title: options.title ?? "Episode 12", kind: "recording" });
+  const onServer = options.onServer === false ? { onServer: false } : {};
+  await journal.startSession({ sessionId, title: options.title ?? "Episode 12", kind: "recording", ...onServer });
   for (const track of tracks) {
     await journal.declareTrack(sessionId, {
       track,
