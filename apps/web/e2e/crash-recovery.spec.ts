@@ -217,6 +217,40 @@ test("when the browser and the server crash together, the studio opens while the
   await expectResumedSession(page, server, sessionId, { beforeCrash, after: 4, finishSeen: resumed.finishSeen });
 });
 
+test("a recording started while the server is down is made on this device and reaches the server once it is back", async () => {
+  const server = running.server();
+  const browser = running.browser();
+  await browser.launch();
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await server.kill();
+  await page.reload();
+
+  const sessionId = await startRecording(page, { title: "Started offline", tracks: 2 });
+  await expect(page.getByTestId("recording-without-server")).toBeVisible();
+  const finishSeen = await readJournalAtFinish(page, sessionId);
+  await recordMore(page, 4);
+  expect((await positions(page)).serverSeconds).toBe(0);
+
+  await server.start();
+  await waitForServerToCatchUp(page, 60_000);
+  await expect(page.getByTestId("recording-without-server")).toHaveCount(0);
+  await recordMore(page, 2);
+  await stopRecording(page, 2);
+  const total = (await positions(page)).localSeconds;
+
+  // The session the server made is the one this device named, with its title, and nothing else.
+  expect(await sessionIds(page, server)).toEqual([sessionId]);
+  expect(await sessionDetail(page, server, sessionId)).toMatchObject({ title: "Started offline", status: "completed" });
+  const tracks = await finalTracks(page, server, sessionId, 2);
+  expectEveryRecordedChunkInFile(tracks, finishSeen());
+  for (const { wav } of tracks) {
+    expect(wav.seconds).toBeGreaterThanOrEqual(6 - CHUNK_SECONDS);
+    expect(Math.abs(wav.seconds - total)).toBeLessThanOrEqual(CHUNK_SECONDS);
+  }
+});
+
 test("a second tab cannot record the same session until it takes over", async () => {
   const server = running.server();
   const browser = running.browser();
