@@ -393,6 +393,21 @@ describe("ChunkUploader", () => {
     expect((await journal.session(offline))?.onServer).toBeUndefined();
   });
 
+  it("creates a session recorded offline even without audio before its drain resolves, so it can be finished", async () => {
+    const server = new FakeRecordingServer();
+    const empty = "0190f5d2-8c4e-7a3b-9d2f-00000000cafe";
+    const { journal } = journalFor();
+    await recordedSession(journal, empty, { chunks: 0, onServer: false });
+    server.fail("createSession", networkError);
+    const uploader = uploaderFor(journal, server);
+
+    uploader.start();
+    await uploader.drain(empty);
+
+    expect(server.requests).toEqual([`createSession ${empty}`, `createSession ${empty}`, `getSession ${empty}`]);
+    expect((await server.getSession(empty)).status).toBe("active");
+  });
+
   it("stops a session recorded offline whose id the server refuses, keeping its chunks", async () => {
     const server = new FakeRecordingServer();
     const taken = "0190f5d2-8c4e-7a3b-9d2f-00000000f00d";

@@ -326,6 +326,12 @@ export class ChunkUploader {
     return "requested";
   }
 
+  /** The server has the session and every chunk of it that can be sent. */
+  async #nothingToSend(sessionId: string): Promise<boolean> {
+    if ((await this.#journal.session(sessionId))?.onServer === false) return false;
+    return (await this.#sendableChunks(sessionId, 1)).length === 0;
+  }
+
   /** Pending chunks of a session in seq order, without those passed over. */
   async #sendableChunks(sessionId: string, limit: number): Promise<JournalChunk[]> {
     const skipped = this.#skippedChunks.get(sessionId);
@@ -510,9 +516,13 @@ export class ChunkUploader {
     return "retry";
   }
 
-  /** The session's counters, which the journal keeps in the same transactions as the chunks, say something is pending. */
+  /**
+   * The session's counters, which the journal keeps in the same transactions as the chunks, say
+   * something is pending; or the server does not have the session yet (even one without audio
+   * must exist there before it can be finished).
+   */
   #mayHavePending(session: JournalSession): boolean {
-    return session.tracks.some((entry) => entry.localChunks > entry.uploadedChunks);
+    return session.onServer === false || session.tracks.some((entry) => entry.localChunks > entry.uploadedChunks);
   }
 
   #settleStoppedDrains(): void {
@@ -527,7 +537,7 @@ export class ChunkUploader {
   async #settleDrains(): Promise<void> {
     for (const waiter of [...this.#drainWaiters]) {
       const stopped = this.#stoppedSessions.get(waiter.sessionId);
-      const done = stopped ? true : (await this.#sendableChunks(waiter.sessionId, 1)).length === 0;
+      const done = stopped ? true : await this.#nothingToSend(waiter.sessionId);
       if (!done) continue;
       this.#drainWaiters = this.#drainWaiters.filter((candidate) => candidate !== waiter);
       if (stopped) waiter.reject(stopped);
