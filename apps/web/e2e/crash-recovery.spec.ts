@@ -226,6 +226,7 @@ test("a recording started while the server is down is made on this device and re
   await page.evaluate(() => navigator.serviceWorker.ready);
   await server.kill();
   await page.reload();
+  await expect(page.getByTestId("error-alert")).toContainText("Recording works: audio is saved on this device");
 
   const sessionId = await startRecording(page, { title: "Started offline", tracks: 2 });
   await expect(page.getByTestId("recording-without-server")).toBeVisible();

@@ -1,4 +1,4 @@
-import { EventClient, fullJitterDelay, type SessionApi } from "@tidemark/client";
+import { EventClient, fullJitterDelay, serverUnreachable, type SessionApi } from "@tidemark/client";
 import type { TidemarkEvent } from "@tidemark/shared";
 import type { AppStore } from "./store/app-store.ts";
 
@@ -16,6 +16,10 @@ export interface LiveSessionsOptions {
 }
 
 const DEVICE_RETRY = { baseMs: 1_000, maxMs: 30_000 };
+
+/** Shown while the page, opened from this device's copy, waits for the server. */
+export const SERVER_UNREACHABLE_AT_START =
+  "The server cannot be reached right now. Recording works: audio is saved on this device and uploads once the server answers.";
 
 /**
  * Makes sure this browser is a known device, loads the session list and keeps it live from the
@@ -46,7 +50,8 @@ export function startLiveSessions({ store, api, eventStreamUrl, onDeviceReady, o
       await api.ensureDevice();
     } catch (error) {
       if (stopped) return;
-      store.getState().reportError(error);
+      // It keeps trying by itself; what matters to the user is that nothing waits for it.
+      store.getState().reportError(serverUnreachable(error) ? new Error(SERVER_UNREACHABLE_AT_START, { cause: error }) : error);
       const delay = fullJitterDelay(attempt, DEVICE_RETRY, Math.random);
       retryTimer = setTimeout(() => void begin(attempt + 1), delay);
       return;
