@@ -15,7 +15,7 @@ import {
 
 declare const self: ServiceWorkerGlobalScope;
 
-// The build replaces this string with the manifest's JSON (see vite.config.ts).
+// The build replaces this string (APP_SHELL_MANIFEST_PLACEHOLDER) with the manifest's JSON (see vite.config.ts).
 const MANIFEST = JSON.parse("__TIDEMARK_APP_SHELL_MANIFEST__") as AppShellManifest;
 const CACHE = appShellCacheName(MANIFEST);
 

@@ -237,8 +237,10 @@ export class ChunkJournal {
     this.#indexedDB = options.indexedDB ?? globalThis.indexedDB;
   }
 
-  /** Records a new session; a session already in the journal is left as it is. */
-  /** Journals a session (once: starting it again changes nothing); `onServer: false` for one the server does not have yet. */
+  /**
+   * Records a new session; a session already in the journal is left as it is. `onServer: false`
+   * marks one the server does not have yet.
+   */
   async startSession(input: { sessionId: string; title: string; kind: "recording"; onServer?: boolean }): Promise<void> {
     const db = this.#db;
     await db.transaction("rw", [db.sessions, db.recovery], async () => {
