@@ -155,7 +155,7 @@ describe("RecorderController.start", () => {
   });
 
   it("records a new session on this device alone when the server cannot be reached, and keeps it alive once the server has it", async () => {
-    const { controller, api, log, inputs, journal, uploader, heartbeat } = setup();
+    const { controller, api, log, inputs, journal, heartbeat } = setup();
     api.createError = new ApiError(0, "The server could not be reached. Check the connection and try again.");
 
     await controller.start({ title: "", sources: ONE_TRACK });
@@ -180,12 +180,14 @@ describe("RecorderController.start", () => {
     // No keepalive for a session the server does not have: it would be refused for good.
     expect(heartbeat.running).toBeNull();
 
-    // The uploader created it and uploaded the chunk.
+    // Another tab's uploader created it and uploaded the chunk: this tab reads it in the journal
+    // as the next chunk is saved, without any progress of its own.
+    await journal.markOnServer("s1");
     journal.markUploaded("s1", 0, SECOND);
-    uploader.report({ sessionId: "s1", track: 0, serverCommittedThrough: 0, pendingChunks: 0 });
+    inputs.opened[0]!.chunk(SECOND);
     await settle();
     expect(heartbeat.running).toBe("s1");
-    expect(controller.getSnapshot()).toMatchObject({ serverUnreachable: false, localSeconds: 1, serverSeconds: 1 });
+    expect(controller.getSnapshot()).toMatchObject({ serverUnreachable: false, localSeconds: 2, serverSeconds: 1 });
   });
 
   it("relays input levels while recording", async () => {
@@ -431,7 +433,12 @@ describe("RecorderController.resume", () => {
       [0, 2],
     ]);
     expect(controller.getSnapshot()).toMatchObject({ localSeconds: 3, serverUnreachable: true });
+    // Progress that brings no new acknowledgement (a reconcile) does not say the server is back.
+    uploader.report({ sessionId: "s9", track: 0, serverCommittedThrough: 0, pendingChunks: 2 });
+    await settle();
+    expect(controller.getSnapshot().serverUnreachable).toBe(true);
 
+    journal.markUploaded("s9", 0, 88_200);
     uploader.report({ sessionId: "s9", track: 0, serverCommittedThrough: 1, pendingChunks: 1 });
     await settle();
     expect(controller.getSnapshot().serverUnreachable).toBe(false);

@@ -84,6 +84,8 @@ interface Run {
   heartbeatStarted: boolean;
   /** The session exists only on this device so far: its heartbeat starts once the server has it. */
   heartbeatAwaitsServer: boolean;
+  /** Chunks of the session the server had acknowledged when this run began. */
+  uploadedAtStart: number;
   over: boolean;
   refreshing: boolean;
   refreshAgain: boolean;
@@ -114,14 +116,7 @@ export class RecorderController {
     this.#now = options.now ?? Date.now;
     this.#stopListeningToUploads = options.uploader.onProgress((progress) => {
       const run = this.#run;
-      if (!run || progress.sessionId !== run.sessionId) return;
-      // Progress comes only with an answer from the server, which now has the session.
-      if (this.#snapshot.serverUnreachable) this.#set({ serverUnreachable: false });
-      if (run.heartbeatAwaitsServer) {
-        run.heartbeatAwaitsServer = false;
-        if (this.#snapshot.phase === "recording") this.#startHeartbeat(run);
-      }
-      void this.#refreshPositions(run);
+      if (run && progress.sessionId === run.sessionId) void this.#refreshPositions(run);
     });
   }
 
@@ -202,6 +197,7 @@ export class RecorderController {
     const { journal } = this.#options;
     try {
       const local = await journal.session(sessionId);
+      run.uploadedAtStart = local ? uploadedChunks(local) : 0;
       const detail = await this.#resumeOnServer(sessionId, local);
       const title = detail?.title ?? local?.title ?? "";
       run.heartbeatAwaitsServer = detail === null && local?.onServer === false;
@@ -352,6 +348,7 @@ export class RecorderController {
       baseline: {},
       heartbeatStarted: false,
       heartbeatAwaitsServer: false,
+      uploadedAtStart: 0,
       over: false,
       refreshing: false,
       refreshAgain: false,
@@ -454,12 +451,26 @@ export class RecorderController {
         const session = await this.#options.journal.session(run.sessionId);
         if (this.#run !== run || !session) return;
         this.#set(savedPositions(session, run.tracks.map((track) => track.track), run.baseline));
+        this.#noticeServer(run, session);
       } while (run.refreshAgain);
     } catch {
       // Positions are a display; the next chunk or upload refreshes them again.
     } finally {
       run.refreshing = false;
     }
+  }
+
+  /**
+   * What the journal says of the server, whichever tab of this browser uploads: once it has the
+   * session, its heartbeat can start; once it acknowledged audio of this run, the take is no
+   * longer on this device alone.
+   */
+  #noticeServer(run: Run, session: JournalSession): void {
+    if (run.heartbeatAwaitsServer && session.onServer !== false && this.#snapshot.phase === "recording") {
+      run.heartbeatAwaitsServer = false;
+      this.#startHeartbeat(run);
+    }
+    if (this.#snapshot.serverUnreachable && uploadedChunks(session) > run.uploadedAtStart) this.#set({ serverUnreachable: false });
   }
 
   /** Stops every input (flushing its last partial chunk) and waits until all of it is in the journal. */
@@ -568,4 +579,8 @@ export class RecorderController {
     this.#snapshot = snapshot;
     for (const listener of this.#listeners) listener(snapshot);
   }
+}
+
+function uploadedChunks(session: Pick<JournalSession, "tracks">): number {
+  return session.tracks.reduce((sum, track) => sum + track.uploadedChunks, 0);
 }
