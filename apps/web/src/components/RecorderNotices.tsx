@@ -5,7 +5,7 @@ import { useStore } from "../store/index.ts";
 /**
  * What the recorder needs the user to know or decide: another tab has the session, an input
  * stopped or the device could not save more audio, finishing is under way or failed, chunks
- * are missing, or a resumed session records without the server.
+ * are missing, or a take records without the server.
  */
 export function RecorderNotices() {
   const phase = useStore((s) => s.recorder.phase);

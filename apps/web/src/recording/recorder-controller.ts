@@ -162,19 +162,19 @@ export class RecorderController {
         throw error;
       });
       const sessionTitle = session?.title ?? (trimmed || defaultSessionTitle("recording"));
-      run.sessionId = body.id;
+      run.sessionId = id;
       run.heartbeatAwaitsServer = session === null;
-      this.#set({ sessionId: body.id, title: sessionTitle, serverUnreachable: session === null });
-      const lock = await acquireRecordingLock(this.#options.locks, body.id);
+      this.#set({ sessionId: id, title: sessionTitle, serverUnreachable: session === null });
+      const lock = await acquireRecordingLock(this.#options.locks, id);
       if (lock.status === "busy") throw new Error("This new session is already being recorded in another tab.");
       this.#holdLock(run, lock.lock);
       const { journal } = this.#options;
-      await journal.startSession({ sessionId: body.id, title: sessionTitle, kind: "recording", ...(session ? {} : { onServer: false }) });
+      await journal.startSession({ sessionId: id, title: sessionTitle, kind: "recording", ...(session ? {} : { onServer: false }) });
       for (const track of run.tracks) {
-        await journal.declareTrack(body.id, { track: track.track, label: track.label, sampleRate: track.sampleRate, channels: 1 });
+        await journal.declareTrack(id, { track: track.track, label: track.label, sampleRate: track.sampleRate, channels: 1 });
       }
       if (run.over) throw new Error("The recording was interrupted while starting.");
-      ready.resolve(body.id);
+      ready.resolve(id);
       this.#beginCapturing(run, 0);
     } catch (error) {
       ready.reject(error);

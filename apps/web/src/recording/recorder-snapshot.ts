@@ -54,7 +54,7 @@ export interface RecorderSnapshot {
   localSeconds: number;
   /** Audio the server acknowledged. */
   serverSeconds: number;
-  /** The session was resumed while the server could not be reached; true until the server answers an upload. */
+  /** The take was started or resumed while the server could not be reached; true until the server acknowledges its audio. */
   serverUnreachable: boolean;
   /** Seqs the server lacks, per track, while `confirm-gaps`. */
   missing: MissingChunksError["missing"] | null;
