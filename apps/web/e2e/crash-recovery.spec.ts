@@ -232,10 +232,17 @@ test("a recording started while the server is down is made on this device and re
   const finishSeen = await readJournalAtFinish(page, sessionId);
   await recordMore(page, 4);
   expect((await positions(page)).serverSeconds).toBe(0);
+  // The session history lists it as this device's alone.
+  const listed = page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"]`);
+  await expect(listed).toHaveAttribute("data-status", "device-only");
+  await expect(listed.getByTestId("session-status")).toHaveText("On this device only");
 
   await server.start();
   await waitForServerToCatchUp(page, 60_000);
   await expect(page.getByTestId("recording-without-server")).toHaveCount(0);
+  // Now the server's session, under the same id.
+  await expect(listed).toHaveAttribute("data-status", "active", { timeout: 15_000 });
+  await expect(page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"]`)).toHaveCount(1);
   await recordMore(page, 2);
   await stopRecording(page, 2);
 

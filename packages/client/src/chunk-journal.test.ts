@@ -294,13 +294,30 @@ describe("ChunkJournal recovery summary", () => {
     await journal.markUploaded(OTHER, 0, 0, 0);
 
     expect(await journal.recoverableSessions()).toEqual([
-      { sessionId: OTHER, title: "Episode 12", createdAt: 2_000, chunks: 1, pendingChunks: 0, seconds: 0.5 },
-      { sessionId: SESSION, title: "Episode 12", createdAt: 1_000, chunks: 1, pendingChunks: 1, seconds: 1 },
+      { sessionId: OTHER, title: "Episode 12", createdAt: 2_000, chunks: 1, pendingChunks: 0, seconds: 0.5, onServer: true },
+      { sessionId: SESSION, title: "Episode 12", createdAt: 1_000, chunks: 1, pendingChunks: 1, seconds: 1, onServer: true },
     ]);
     await journal.setState(OTHER, "finished");
     expect((await journal.recoverableSessions()).map((session) => session.sessionId)).toEqual([SESSION]);
     await journal.purgeSession(SESSION);
     expect(await journal.recoverableSessions()).toEqual([]);
+  });
+
+  it("says which interrupted sessions the server does not have yet, on a reload too, until they are marked as on it", async () => {
+    const indexedDB = new IDBFactory();
+    const { journal } = openJournal(indexedDB);
+    await journal.startSession({ sessionId: SESSION, title: "Offline take", kind: "recording", onServer: false });
+    await journal.declareTrack(SESSION, { track: 0, label: "Mic", sampleRate: 48_000, channels: 1 });
+    await journal.append(SESSION, 0, pcm(48_000));
+    await recordingSession(journal, OTHER);
+    await journal.append(OTHER, 0, pcm(48_000));
+    const onServer = async (j: ChunkJournal) => (await j.recoverableSessions()).map((session) => [session.sessionId, session.onServer]);
+    journal.close();
+
+    const reopened = openJournal(indexedDB).journal;
+    expect(await onServer(reopened)).toEqual(expect.arrayContaining([[SESSION, false], [OTHER, true]]));
+    await reopened.markOnServer(SESSION);
+    expect(await onServer(reopened)).toEqual(expect.arrayContaining([[SESSION, true], [OTHER, true]]));
   });
 
   it("answers detection on a reload with one plain read, before the journal's own open", async () => {
@@ -336,7 +353,7 @@ describe("ChunkJournal recovery summary", () => {
     await old.table("sessions").add({ sessionId: SESSION, kind: "recording", title: "Older", state: "recording", tracks: [track], createdAt: 7, updatedAt: 7 });
     await old.table("recovery").put({ [SESSION]: [7, "Older", 1, 1, 1] }, "summary");
     old.close();
-    const expected = [{ sessionId: SESSION, title: "Older", createdAt: 7, chunks: 1, pendingChunks: 1, seconds: 1 }];
+    const expected = [{ sessionId: SESSION, title: "Older", createdAt: 7, chunks: 1, pendingChunks: 1, seconds: 1, onServer: true }];
 
     const { journal: reloaded } = openJournal(indexedDB);
     expect(await reloaded.recoverableSessions()).toEqual(expected);
@@ -372,7 +389,7 @@ describe("ChunkJournal recovery summary", () => {
     const { journal } = openJournal(indexedDB);
 
     expect(await journal.recoverableSessions()).toEqual([
-      { sessionId: SESSION, title: "Before", createdAt: 5, chunks: 2, pendingChunks: 1, seconds: 2 },
+      { sessionId: SESSION, title: "Before", createdAt: 5, chunks: 2, pendingChunks: 1, seconds: 2, onServer: true },
     ]);
   });
 });

@@ -116,9 +116,12 @@ export interface RecoverableJournalSession {
   pendingChunks: number;
   /** Length of the longest track. */
   seconds: number;
+  /** False while the session exists only on this device (see `JournalSession.onServer`). */
+  onServer: boolean;
 }
 
-type RecoveryEntry = [createdAt: number, title: string, chunks: number, pendingChunks: number, seconds: number];
+/** `onServer` is 0 for a session the server does not have yet, 1 otherwise. */
+type RecoveryEntry = [createdAt: number, title: string, chunks: number, pendingChunks: number, seconds: number, onServer: 0 | 1];
 
 /**
  * What recovery detection reads on every page load: one record listing the interrupted sessions
@@ -145,7 +148,8 @@ function readStoredSummary(stored: unknown): RecoverySummary | undefined {
     }
   }
   if (typeof summary !== "object" || summary === null || Array.isArray(summary)) return undefined;
-  for (const entry of Object.values(summary)) if (!Array.isArray(entry) || entry.length !== 5) return undefined;
+  // Summaries written before an entry said whether the server has its session are rebuilt.
+  for (const entry of Object.values(summary)) if (!Array.isArray(entry) || entry.length !== 6) return undefined;
   return summary as RecoverySummary;
 }
 
@@ -166,7 +170,7 @@ function recoveryEntry(session: JournalSession): RecoveryEntry | undefined {
     // Tracks are recorded side by side, so the session lasts as long as its longest track.
     seconds = Math.max(seconds, track.localBytes / (track.sampleRate * track.channels * BYTES_PER_SAMPLE));
   }
-  return [session.createdAt, session.title, chunks, pending, seconds];
+  return [session.createdAt, session.title, chunks, pending, seconds, session.onServer === false ? 0 : 1];
 }
 
 function summaryOf(sessions: JournalSession[]): RecoverySummary {
@@ -449,7 +453,15 @@ export class ChunkJournal {
   async recoverableSessions(): Promise<RecoverableJournalSession[]> {
     const summary = await this.#readRecoverySummary();
     return Object.entries(summary)
-      .map(([sessionId, [createdAt, title, chunks, pendingChunks, seconds]]) => ({ sessionId, title, createdAt, chunks, pendingChunks, seconds }))
+      .map(([sessionId, [createdAt, title, chunks, pendingChunks, seconds, onServer]]) => ({
+        sessionId,
+        title,
+        createdAt,
+        chunks,
+        pendingChunks,
+        seconds,
+        onServer: onServer === 1,
+      }))
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 

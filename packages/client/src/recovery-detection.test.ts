@@ -21,10 +21,10 @@ function journalWithClock() {
 async function recorded(
   journal: ChunkJournal,
   sessionId: string,
-  options: { seconds: number[]; channels?: number; title?: string },
+  options: { seconds: number[]; channels?: number; title?: string; onServer?: false },
 ): Promise<void> {
   const channels = options.channels ?? 1;
-  await journal.startSession({ sessionId, title: options.title ?? "Episode", kind: "recording" });
+  await journal.startSession({ sessionId, title: options.title ?? "Episode", kind: "recording", ...(options.onServer === false ? { onServer: false } : {}) });
   for (const [track, seconds] of options.seconds.entries()) {
     const number = track === 0 ? 0 : 1;
     await journal.declareTrack(sessionId, { track: number, label: `Input ${track}`, sampleRate: 8_000, channels });
@@ -49,6 +49,15 @@ describe("detectLocalRecovery", () => {
     expect(found).toEqual([
       { sessionId: B, title: "Newer", kind: "recording", local: { chunks: 2, pendingChunks: 2, seconds: 2 } },
       { sessionId: A, title: "Older", kind: "recording", local: { chunks: 3, pendingChunks: 2, seconds: 3 } },
+    ]);
+  });
+
+  it("marks a session started while the server could not be reached as held by this device only", async () => {
+    const { journal } = journalWithClock();
+    await recorded(journal, A, { seconds: [2], onServer: false });
+
+    expect(await detectLocalRecovery(journal)).toEqual([
+      { sessionId: A, title: "Episode", kind: "recording", local: { chunks: 2, pendingChunks: 2, seconds: 2 }, deviceOnly: true },
     ]);
   });
 
@@ -153,5 +162,19 @@ describe("detectRecovery", () => {
 
     expect(found).toEqual([{ sessionId: A, title: "Episode", kind: "recording", local: { chunks: 1, pendingChunks: 1, seconds: 1 } }]);
     expect(server.requests).toEqual(["listSessions"]);
+  });
+
+  it("keeps a device-only session so while the server does not list it, and drops the mark once it does", async () => {
+    const server = new FakeRecordingServer();
+    const { journal } = journalWithClock();
+    await recorded(journal, A, { seconds: [1], onServer: false });
+
+    expect((await detectRecovery(journal, server))[0]?.deviceOnly).toBe(true);
+
+    // The uploader created it on the server; the journal has not heard yet.
+    await server.createSession({ id: A, kind: "recording", title: "Episode" });
+    const [found] = await detectRecovery(journal, server);
+    expect(found).toMatchObject({ sessionId: A, serverStatus: "active", local: { chunks: 1 } });
+    expect(found).not.toHaveProperty("deviceOnly");
   });
 });

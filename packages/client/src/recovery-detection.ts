@@ -10,6 +10,11 @@ export interface RecoverableSession {
   /** Absent when the server was not asked, could not be reached, or does not list the session. */
   serverStatus?: SessionStatus;
   local?: { chunks: number; pendingChunks: number; seconds: number };
+  /**
+   * The session was started on this device while the server could not be reached and the
+   * server has not been given it yet: the uploader creates it there before its first chunk.
+   */
+  deviceOnly?: true;
   server?: { chunks: number; seconds: number };
 }
 
@@ -40,8 +45,12 @@ export async function detectRecovery(journal: ChunkJournal, api: RecordingApi): 
   }
   const serverById = new Map(listed.map((session) => [session.id, session]));
   const results: RecoverableSession[] = local.map((entry) => {
-    const onServer = serverById.get(entry.sessionId);
-    return onServer ? { ...entry, serverStatus: onServer.status } : entry;
+    const listedThere = serverById.get(entry.sessionId);
+    if (!listedThere) return entry;
+    const known: RecoverableSession = { ...entry, serverStatus: listedThere.status };
+    // The uploader created it there since the journal last said it had not.
+    delete known.deviceOnly;
+    return known;
   });
   for (const session of listed) {
     if (session.status !== "incomplete" || createdAt.has(session.id)) continue;
@@ -72,5 +81,6 @@ function fromJournal(session: RecoverableJournalSession): RecoverableSession {
     title: session.title,
     kind: "recording",
     local: { chunks: session.chunks, pendingChunks: session.pendingChunks, seconds: session.seconds },
+    ...(session.onServer ? {} : { deviceOnly: true as const }),
   };
 }

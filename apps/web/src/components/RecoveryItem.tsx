@@ -21,8 +21,12 @@ export function RecoveryItem({ session, detailed = false }: { session: Recoverab
   const recordingElsewhere = useStore((s) => s.sessionsBeingRecorded.includes(session.sessionId));
   const dismiss = useStore((s) => s.dismissRecovery);
   const { isRecording, resume, complete } = useSessionActions(session.sessionId, session.kind);
-  // The session list comes from the server; once loaded, a session missing from it is unknown there.
-  const unknownToServer = useStore((s) => s.loaded && !s.sessions.some((listed) => listed.id === session.sessionId));
+  // The session list comes from the server; once loaded, a session missing from it is unknown
+  // there, unless it was started on this device without the server (the uploader creates it there).
+  const listed = useStore((s) => s.sessions.some((entry) => entry.id === session.sessionId));
+  const loaded = useStore((s) => s.loaded);
+  const deviceOnly = session.deviceOnly === true && !listed;
+  const unknownToServer = loaded && !listed && !deviceOnly;
   // Nothing to resume or finish on a server that does not know the session.
   const disabled = sessionBusy || (isRecording && recorderBusy) || unknownToServer;
 
@@ -66,6 +70,8 @@ export function RecoveryItem({ session, detailed = false }: { session: Recoverab
             <dd data-testid="recovery-server">
               {session.server
                 ? `${formatDuration(session.server.seconds)}${detailed ? ` in ${session.server.chunks} chunks` : ""}`
+                : deviceOnly
+                  ? "not yet (started while the server could not be reached)"
                 : unknownToServer
                   ? "unknown session"
                   : check === "complete"

@@ -1,14 +1,30 @@
+import { useMemo } from "react";
+import { deviceOnlySessions } from "../store/device-only-sessions.ts";
 import { useStore } from "../store/index.ts";
+import { DeviceOnlySessionItem } from "./DeviceOnlySessionItem.tsx";
 import { SessionItem } from "./SessionItem.tsx";
 
 /**
- * Every session of this device's user, live from the event stream, newest first. Until the
+ * Every session of this device's user, live from the event stream, newest first, after the
+ * recordings only this device has (started while the server could not be reached). Until the
  * server answers, the recent sessions saved on this device stand in.
  */
 export function SessionHistory() {
   const sessions = useStore((s) => s.sessions);
   const loaded = useStore((s) => s.loaded);
   const loading = useStore((s) => s.loading);
+  const recoverable = useStore((s) => s.recoverable);
+  // Only what says whether the recorder holds a device-only take, so the list does not redraw on every chunk otherwise.
+  const phase = useStore((s) => s.recorder.phase);
+  const sessionId = useStore((s) => s.recorder.sessionId);
+  const title = useStore((s) => s.recorder.title);
+  const recorderDeviceOnly = useStore((s) => s.recorder.deviceOnly);
+  const localSeconds = useStore((s) => (s.recorder.deviceOnly ? s.recorder.localSeconds : 0));
+  const deviceOnly = useMemo(
+    () => deviceOnlySessions(recoverable, sessions, { phase, sessionId, title, localSeconds, deviceOnly: recorderDeviceOnly }),
+    [recoverable, sessions, phase, sessionId, title, localSeconds, recorderDeviceOnly],
+  );
+  const listed = sessions.length + deviceOnly.length;
 
   return (
     <section className="sessions" aria-labelledby="sessions-heading">
@@ -20,16 +36,21 @@ export function SessionHistory() {
           {loading ? "Checking with the server…" : "As last seen on this device; the server has not answered yet."}
         </p>
       )}
-      {!loaded && sessions.length === 0 ? (
+      {!loaded && sessions.length === 0 && (
         <p className="sessions-placeholder" data-testid="session-list-loading">
           {loading ? "Loading sessions…" : "Sessions appear here once the server answers."}
         </p>
-      ) : sessions.length === 0 ? (
+      )}
+      {loaded && listed === 0 && (
         <p className="sessions-placeholder" data-testid="session-list-empty">
           No sessions yet. Record one above.
         </p>
-      ) : (
+      )}
+      {listed > 0 && (
         <ul className="session-list" data-testid="session-list">
+          {deviceOnly.map((session) => (
+            <DeviceOnlySessionItem key={session.sessionId} session={session} />
+          ))}
           {sessions.map((session) => (
             <SessionItem key={session.id} session={session} />
           ))}

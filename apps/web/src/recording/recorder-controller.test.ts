@@ -172,6 +172,7 @@ describe("RecorderController.start", () => {
       sessionId: "s1",
       title: "Untitled recording",
       serverUnreachable: true,
+      deviceOnly: true,
       error: null,
     });
     inputs.opened[0]!.chunk(SECOND);
@@ -187,7 +188,7 @@ describe("RecorderController.start", () => {
     inputs.opened[0]!.chunk(SECOND);
     await settle();
     expect(heartbeat.running).toBe("s1");
-    expect(controller.getSnapshot()).toMatchObject({ serverUnreachable: false, localSeconds: 2, serverSeconds: 1 });
+    expect(controller.getSnapshot()).toMatchObject({ serverUnreachable: false, deviceOnly: false, localSeconds: 2, serverSeconds: 1 });
   });
 
   it("relays input levels while recording", async () => {
@@ -421,6 +422,8 @@ describe("RecorderController.resume", () => {
       localSeconds: 2,
       serverSeconds: 1,
       serverUnreachable: true,
+      // The server has this session; it just cannot be reached.
+      deviceOnly: false,
       error: null,
     });
 
@@ -454,8 +457,26 @@ describe("RecorderController.resume", () => {
 
     expect(log.slice(0, 4)).toEqual(["api.createSession s9 Field notes", "journal.markOnServer s9", "api.resumeSession s9", "api.getSession s9"]);
     expect(log).toContain("heartbeat.start s9");
-    expect(controller.getSnapshot()).toMatchObject({ phase: "recording", serverUnreachable: false });
+    expect(controller.getSnapshot()).toMatchObject({ phase: "recording", serverUnreachable: false, deviceOnly: false });
     expect((await journal.session("s9"))?.onServer).toBeUndefined();
+  });
+
+  it("resumes a session the server has never had while it still cannot be reached, as held by this device only", async () => {
+    const { controller, api, journal, heartbeat, inputs } = setup();
+    await journaledSession(journal);
+    journal.sessionsById.get("s9")!.onServer = false;
+    api.createError = new ApiError(0, "The server could not be reached. Check the connection and try again.");
+
+    await controller.resume("s9", { sources: ONE_TRACK });
+
+    expect(controller.getSnapshot()).toMatchObject({ phase: "recording", serverUnreachable: true, deviceOnly: true });
+    expect(heartbeat.running).toBeNull();
+    // The uploader got it onto the server: the journal says so, and the next chunk's save reads it.
+    await journal.markOnServer("s9");
+    inputs.opened[0]!.chunk(88_200);
+    await settle();
+    expect(controller.getSnapshot().deviceOnly).toBe(false);
+    expect(heartbeat.running).toBe("s9");
   });
 
   it("does not record a session without the server when this device holds nothing of it", async () => {

@@ -164,7 +164,7 @@ export class RecorderController {
       const sessionTitle = session?.title ?? (trimmed || defaultSessionTitle("recording"));
       run.sessionId = id;
       run.heartbeatAwaitsServer = session === null;
-      this.#set({ sessionId: id, title: sessionTitle, serverUnreachable: session === null });
+      this.#set({ sessionId: id, title: sessionTitle, serverUnreachable: session === null, deviceOnly: session === null });
       const lock = await acquireRecordingLock(this.#options.locks, id);
       if (lock.status === "busy") throw new Error("This new session is already being recorded in another tab.");
       this.#holdLock(run, lock.lock);
@@ -201,7 +201,7 @@ export class RecorderController {
       const detail = await this.#resumeOnServer(sessionId, local);
       const title = detail?.title ?? local?.title ?? "";
       run.heartbeatAwaitsServer = detail === null && local?.onServer === false;
-      this.#set({ title, serverUnreachable: detail === null });
+      this.#set({ title, serverUnreachable: detail === null, deviceOnly: run.heartbeatAwaitsServer });
       await this.#openCaptures(run, resumePlan(detail?.tracks ?? [], local, sources), ready.promise);
       await journal.startSession({ sessionId, title, kind: "recording" });
       for (const track of run.tracks) {
@@ -466,6 +466,7 @@ export class RecorderController {
    * longer on this device alone.
    */
   #noticeServer(run: Run, session: JournalSession): void {
+    if (this.#snapshot.deviceOnly && session.onServer !== false) this.#set({ deviceOnly: false });
     if (run.heartbeatAwaitsServer && session.onServer !== false && this.#snapshot.phase === "recording") {
       run.heartbeatAwaitsServer = false;
       this.#startHeartbeat(run);

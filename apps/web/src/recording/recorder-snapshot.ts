@@ -56,6 +56,11 @@ export interface RecorderSnapshot {
   serverSeconds: number;
   /** The take was started or resumed while the server could not be reached; true until the server acknowledges its audio. */
   serverUnreachable: boolean;
+  /**
+   * The session itself exists on this device only: it was started while the server could not be
+   * reached, and the server has not been given it yet (the uploader creates it there first).
+   */
+  deviceOnly: boolean;
   /** Seqs the server lacks, per track, while `confirm-gaps`. */
   missing: MissingChunksError["missing"] | null;
   /** The assembled files, once `finished`. */
@@ -79,6 +84,7 @@ export const IDLE_SNAPSHOT: RecorderSnapshot = {
   localSeconds: 0,
   serverSeconds: 0,
   serverUnreachable: false,
+  deviceOnly: false,
   missing: null,
   files: [],
   keptUntil: null,
