@@ -216,11 +216,11 @@ test("when the browser and the server crash together, the studio opens while the
   await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: beforeCrash + 4, finishSeen: resumed.finishSeen });
 });
 
-test("a recording started while the server is down is made on this device and reaches the server once it is back", async () => {
+test("a recording started while the server is down is made on this device, survives a browser crash there, and reaches the server once it is back", async () => {
   const server = running.server();
   const browser = running.browser();
   await browser.launch();
-  const page = await browser.newPage();
+  let page = await browser.newPage();
   await page.goto(server.url);
   await page.evaluate(() => navigator.serviceWorker.ready);
   await server.kill();
@@ -229,25 +229,41 @@ test("a recording started while the server is down is made on this device and re
 
   const sessionId = await startRecording(page, { title: "Started offline", tracks: 2 });
   await expect(page.getByTestId("recording-without-server")).toBeVisible();
-  const finishSeen = await readJournalAtFinish(page, sessionId);
   await recordMore(page, 4);
   expect((await positions(page)).serverSeconds).toBe(0);
   // The session history lists it as this device's alone.
-  const listed = page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"]`);
-  await expect(listed).toHaveAttribute("data-status", "device-only");
-  await expect(listed.getByTestId("session-status")).toHaveText("On this device only");
+  const inHistory = (on: Page) => on.locator(`[data-testid="session-list"] [data-testid="session-item"][data-session-id="${sessionId}"]`);
+  await expect(inHistory(page)).toHaveAttribute("data-status", "device-only");
+  await expect(inHistory(page).getByTestId("session-status")).toHaveText("On this device only");
+  const beforeCrash = (await positions(page)).localSeconds;
+
+  // The browser dies with the server still down: on the next start the device still knows the
+  // session is its alone, and it resumes from the history.
+  await browser.crash();
+  await browser.launch();
+  page = await browser.newPage();
+  await page.goto(server.url);
+  await expect(inHistory(page)).toHaveAttribute("data-status", "device-only", { timeout: 15_000 });
+  const offered = page.locator(`[data-testid="recovery-banner"] [data-testid="recovery-item"][data-session-id="${sessionId}"]`);
+  await expect(offered.getByTestId("recovery-server")).toContainText("not yet");
+  await inHistory(page).getByTestId("resume-session").click();
+  await expect(page.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
+  expect((await positions(page)).sessionId).toBe(sessionId);
+  const finishSeen = await readJournalAtFinish(page, sessionId);
+  await expect(page.getByTestId("recording-without-server")).toBeVisible();
+  await recordMore(page, 2);
 
   await server.start();
   await waitForServerToCatchUp(page, 60_000);
   await expect(page.getByTestId("recording-without-server")).toHaveCount(0);
   // Now the server's session, under the same id.
-  await expect(listed).toHaveAttribute("data-status", "active", { timeout: 15_000 });
-  await expect(page.locator(`[data-testid="session-item"][data-session-id="${sessionId}"]`)).toHaveCount(1);
+  await expect(inHistory(page)).toHaveAttribute("data-status", "active", { timeout: 15_000 });
+  await expect(inHistory(page)).toHaveCount(1);
   await recordMore(page, 2);
   await stopRecording(page, 2);
 
   // The session the server made is the one this device named, with its title, and nothing else.
-  await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: 6, finishSeen });
+  await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: beforeCrash + 4, finishSeen });
   expect(await sessionDetail(page, server, sessionId)).toMatchObject({ title: "Started offline", status: "completed" });
 });
 
