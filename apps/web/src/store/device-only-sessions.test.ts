@@ -57,6 +57,12 @@ describe("deviceOnlySessions", () => {
     ]);
   });
 
+  it("still lists a session another tab records while this tab's recorder waits for it", () => {
+    const waiting = { ...IDLE_SNAPSHOT, phase: "locked" as const, sessionId: madeOffline.sessionId };
+
+    expect(deviceOnlySessions([madeOffline], [], waiting).map((entry) => entry.sessionId)).toEqual([madeOffline.sessionId]);
+  });
+
   it("counts a finished or idle recorder as holding nothing", () => {
     expect(deviceOnlySessions([], [], recording({ deviceOnly: true, phase: "finished" }))).toEqual([]);
     expect(deviceOnlySessions([], [], { ...IDLE_SNAPSHOT, deviceOnly: true, sessionId: "0190f5d2-8c4e-7a3b-9d2f-00000000000c" })).toEqual([]);

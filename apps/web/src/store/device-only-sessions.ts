@@ -27,7 +27,8 @@ export function deviceOnlySessions(
   const listed = new Set(sessions.map((session) => session.id));
   const found: DeviceOnlySession[] = [];
   const { sessionId: recording } = recorder;
-  const inRecorder = recording !== null && recorder.phase !== "idle" && recorder.phase !== "finished";
+  // The recorder holds the session from starting to finished; while locked another tab has it.
+  const inRecorder = recording !== null && recorder.phase !== "idle" && recorder.phase !== "locked" && recorder.phase !== "finished";
   if (inRecorder && recorder.deviceOnly && !listed.has(recording)) {
     found.push({ sessionId: recording, title: recorder.title, seconds: recorder.localSeconds });
   }
