@@ -58,6 +58,7 @@ import {
   nextMessage,
   orNa,
   printTable,
+  putChunkOnce,
   removeTempDir,
   requestJson,
   round,
@@ -114,19 +115,8 @@ async function declareTracks(baseUrl, sessions) {
 
 /** One chunk by hand, so a broken route fails here with its message, not as 100 % bad answers. */
 async function checkChunkUploadWorks(baseUrl, session) {
-  const chunk = session.pool[0];
-  const response = await fetch(`${baseUrl}${session.chunksPath}0`, {
-    method: "PUT",
-    headers: {
-      "content-type": "application/octet-stream",
-      "content-digest": chunk.contentDigest,
-      authorization: session.authorization,
-    },
-    body: chunk.bytes,
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await response.text();
-  if (response.status !== 201) throw new BenchError(`first chunk answered ${response.status}, expected 201: ${text.slice(0, 300)}`);
+  const { status, text } = await putChunkOnce(`${baseUrl}${session.chunksPath}0`, session.pool[0], session.authorization);
+  if (status !== 201) throw new BenchError(`first chunk answered ${status}, expected 201: ${text.slice(0, 300)}`);
   const ack = JSON.parse(text);
   if (ack.created !== true || ack.committedThrough !== 0 || ack.size !== CHUNK_BYTES) {
     throw new BenchError(`unexpected chunk answer: ${text.slice(0, 300)}`);

@@ -19,6 +19,7 @@ import {
   limitRunTime,
   makeTempDir,
   printTable,
+  putChunkOnce,
   removeTempDir,
   requestJson,
   round,
@@ -34,14 +35,9 @@ const WAV_HEADER_BYTES = 44;
 const DISTINCT_CHUNKS = 64;
 
 async function putChunk(baseUrl, token, sessionId, track, seq, chunk) {
-  const response = await fetch(`${baseUrl}/api/session/${sessionId}/tracks/${track}/chunks/${seq}`, {
-    method: "PUT",
-    headers: { "content-type": "application/octet-stream", "content-digest": chunk.contentDigest, authorization: `Bearer ${token}` },
-    body: chunk.bytes,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  if (response.status !== 201) throw new BenchError(`chunk ${seq} of track ${track} answered ${response.status}: ${text.slice(0, 300)}`);
+  const url = `${baseUrl}/api/session/${sessionId}/tracks/${track}/chunks/${seq}`;
+  const { status, text } = await putChunkOnce(url, chunk, `Bearer ${token}`);
+  if (status !== 201) throw new BenchError(`chunk ${seq} of track ${track} answered ${status}: ${text.slice(0, 300)}`);
 }
 
 /** Both tracks side by side, each one chunk after another, as the uploader sends them. */

@@ -362,6 +362,17 @@ export async function requestJson(method, url, { token, body, expectStatus }) {
 
 export const post = (url, options) => requestJson("POST", url, options);
 
+/** One chunk upload by hand (`chunk` from `chunkPool`); resolves to the answer's status and text. */
+export async function putChunkOnce(url, chunk, authorization) {
+  const response = await fetch(url, {
+    method: "PUT",
+    headers: { "content-type": "application/octet-stream", "content-digest": chunk.contentDigest, authorization },
+    body: chunk.bytes,
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
 export async function createDevices(baseUrl, count) {
   const devices = [];
   for (let i = 0; i < count; i += 1) {

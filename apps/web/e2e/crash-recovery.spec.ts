@@ -20,16 +20,27 @@ test.describe.configure({ mode: "serial", timeout: 180_000 });
 
 const running = serverAndCrashableBrowserPerTest({ SESSION_TIMEOUT_MS: "5000", SWEEP_INTERVAL_MS: "500" });
 
+/** SIGKILLs the browser, starts it again on the same profile and opens the studio. */
+async function crashAndReopen(browser: CrashableBrowser, url: string): Promise<Page> {
+  await browser.crash();
+  await browser.launch();
+  const page = await browser.newPage();
+  await page.goto(url);
+  return page;
+}
+
+/** The recovery notice's entry for `sessionId`. */
+function recoveryOffer(page: Page, sessionId: string) {
+  return page.locator(`[data-testid="recovery-banner"] [data-testid="recovery-item"][data-session-id="${sessionId}"]`);
+}
+
 /**
  * SIGKILLs the browser, starts it again on the same profile, resumes `sessionId` from the recovery
  * notice and waits until it records again, as the same session.
  */
 async function crashAndResume(browser: CrashableBrowser, url: string, sessionId: string) {
-  await browser.crash();
-  await browser.launch();
-  const page = await browser.newPage();
-  await page.goto(url);
-  const item = page.locator(`[data-testid="recovery-banner"] [data-testid="recovery-item"][data-session-id="${sessionId}"]`);
+  const page = await crashAndReopen(browser, url);
+  const item = recoveryOffer(page, sessionId);
   await expect(item).toBeVisible({ timeout: 15_000 });
   await item.getByTestId("recovery-resume").click();
   await expect(page.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
@@ -239,13 +250,9 @@ test("a recording started while the server is down is made on this device, survi
 
   // The browser dies with the server still down: on the next start the device still knows the
   // session is its alone, and it resumes from the history.
-  await browser.crash();
-  await browser.launch();
-  page = await browser.newPage();
-  await page.goto(server.url);
+  page = await crashAndReopen(browser, server.url);
   await expect(inHistory(page)).toHaveAttribute("data-status", "device-only", { timeout: 15_000 });
-  const offered = page.locator(`[data-testid="recovery-banner"] [data-testid="recovery-item"][data-session-id="${sessionId}"]`);
-  await expect(offered.getByTestId("recovery-server")).toContainText("not yet");
+  await expect(recoveryOffer(page, sessionId).getByTestId("recovery-server")).toContainText("not yet");
   await inHistory(page).getByTestId("resume-session").click();
   await expect(page.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
   expect((await positions(page)).sessionId).toBe(sessionId);

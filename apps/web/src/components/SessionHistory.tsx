@@ -1,4 +1,5 @@
 import { useMemo } from "react";
+import { useShallow } from "zustand/shallow";
 import { deviceOnlySessions } from "../store/device-only-sessions.ts";
 import { useStore } from "../store/index.ts";
 import { DeviceOnlySessionItem } from "./DeviceOnlySessionItem.tsx";
@@ -15,15 +16,16 @@ export function SessionHistory() {
   const loading = useStore((s) => s.loading);
   const recoverable = useStore((s) => s.recoverable);
   // Only what says whether the recorder holds a device-only take, so the list does not redraw on every chunk otherwise.
-  const phase = useStore((s) => s.recorder.phase);
-  const sessionId = useStore((s) => s.recorder.sessionId);
-  const title = useStore((s) => s.recorder.title);
-  const recorderDeviceOnly = useStore((s) => s.recorder.deviceOnly);
-  const localSeconds = useStore((s) => (s.recorder.deviceOnly ? s.recorder.localSeconds : 0));
-  const deviceOnly = useMemo(
-    () => deviceOnlySessions(recoverable, sessions, { phase, sessionId, title, localSeconds, deviceOnly: recorderDeviceOnly }),
-    [recoverable, sessions, phase, sessionId, title, localSeconds, recorderDeviceOnly],
+  const recorder = useStore(
+    useShallow(({ recorder: { phase, sessionId, title, deviceOnly, localSeconds } }) => ({
+      phase,
+      sessionId,
+      title,
+      deviceOnly,
+      localSeconds: deviceOnly ? localSeconds : 0,
+    })),
   );
+  const deviceOnly = useMemo(() => deviceOnlySessions(recoverable, sessions, recorder), [recoverable, sessions, recorder]);
   const listed = sessions.length + deviceOnly.length;
 
   return (
