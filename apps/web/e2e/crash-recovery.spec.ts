@@ -274,6 +274,37 @@ test("a recording started while the server is down is made on this device, survi
   expect(await sessionDetail(page, server, sessionId)).toMatchObject({ title: "Started offline", status: "completed" });
 });
 
+test("a server restored from a backup older than the recording gets all of it again from this device, with no user action", async () => {
+  const server = running.server();
+  const browser = running.browser();
+  await browser.launch();
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  // The device is registered, then the server's data is backed up.
+  await expect(page.getByTestId("session-list-empty")).toBeVisible({ timeout: 15_000 });
+  await server.kill();
+  const backup = server.backUp();
+  await server.start();
+
+  const sessionId = await startRecording(page, { title: "Restored server", tracks: 2 });
+  const finishSeen = await readJournalAtFinish(page, sessionId);
+  await waitForLocalSeconds(page, 4);
+  await expect.poll(async () => (await positions(page)).serverSeconds, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+
+  // The server goes down and comes back from the backup: it has never heard of the session.
+  await server.kill();
+  const restoredAt = (await positions(page)).localSeconds;
+  server.restore(backup);
+  await server.start();
+  // Recording goes on; the device sends the whole session again, under its id (the files below
+  // hold the chunks the restored server had lost).
+  await recordMore(page, 2);
+  await stopRecording(page, 2);
+
+  await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: restoredAt + 2, finishSeen });
+  expect(await sessionDetail(page, server, sessionId)).toMatchObject({ title: "Restored server", status: "completed" });
+});
+
 test("a second tab cannot record the same session until it takes over", async () => {
   const server = running.server();
   const browser = running.browser();

@@ -320,6 +320,36 @@ describe("ChunkJournal recovery summary", () => {
     expect(await onServer(reopened)).toEqual(expect.arrayContaining([[SESSION, true], [OTHER, true]]));
   });
 
+  it("queues every chunk of a session again when the server no longer has it, and no other session's", async () => {
+    const indexedDB = new IDBFactory();
+    const { journal } = openJournal(indexedDB);
+    await recordingSession(journal, SESSION, [0, 1]);
+    for (const trackNumber of [0, 0, 1] as const) await journal.append(SESSION, trackNumber, pcm(48_000));
+    await journal.append(SESSION, 0, pcm(48_000)); // seq 2 of track 0, never uploaded
+    await journal.markUploadedThrough(SESSION, 0, 1);
+    await journal.markUploaded(SESSION, 1, 0, 0);
+    await recordingSession(journal, OTHER);
+    await journal.append(OTHER, 0, pcm(10));
+    await journal.markUploaded(OTHER, 0, 0, 0);
+
+    expect(await journal.markNotOnServer(SESSION)).toBe(3);
+
+    journal.close();
+    const reopened = openJournal(indexedDB).journal;
+    expect(keys(await reopened.pending())).toEqual(["1/0/0", "1/0/1", "1/0/2", "1/1/0"]);
+    const session = await reopened.session(SESSION);
+    expect(session?.onServer).toBe(false);
+    expect(session?.tracks.map(({ localChunks, uploadedChunks, uploadedBytes, serverCommittedThrough }) => [localChunks, uploadedChunks, uploadedBytes, serverCommittedThrough])).toEqual([
+      [3, 0, 0, -1],
+      [1, 0, 0, -1],
+    ]);
+    expect(await reopened.recoverableSessions()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ sessionId: SESSION, chunks: 4, pendingChunks: 4, onServer: false })]),
+    );
+    expect(await track(reopened, 0, OTHER)).toMatchObject({ uploadedChunks: 1, serverCommittedThrough: 0 });
+    await expect(reopened.markNotOnServer("0190f5d2-8c4e-7a3b-9d2f-00000000000f")).rejects.toThrow();
+  });
+
   it("answers detection on a reload with one plain read, before the journal's own open", async () => {
     const indexedDB = await closedJournalWithOneChunk();
 

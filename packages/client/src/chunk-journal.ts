@@ -443,6 +443,33 @@ export class ChunkJournal {
     });
   }
 
+  /**
+   * The server no longer has the session (its data there was lost or removed): it is marked as
+   * on this device only again and every chunk held here is queued to be sent anew, in the same
+   * transaction. Returns how many chunks were queued again.
+   */
+  async markNotOnServer(sessionId: string): Promise<number> {
+    const db = this.#db;
+    return db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
+      const session = await this.#requireSession(sessionId);
+      const uploaded = await db.chunks
+        .where(CHUNK_KEY)
+        .between([sessionId, Dexie.minKey, Dexie.minKey], [sessionId, Dexie.maxKey, Dexie.maxKey], true, true)
+        .filter((row) => row.pending === 0)
+        .primaryKeys();
+      for (const key of uploaded) await db.chunks.update(key, { pending: 1 });
+      for (const entry of session.tracks) {
+        entry.uploadedChunks = 0;
+        entry.uploadedBytes = 0;
+        entry.serverCommittedThrough = -1;
+      }
+      session.onServer = false;
+      session.updatedAt = this.#now();
+      await this.#putSession(session);
+      return uploaded.length;
+    });
+  }
+
   /** Every session's metadata and counters, newest first. Reads the session table only, never audio. */
   async sessions(): Promise<JournalSession[]> {
     const sessions = await this.#db.sessions.toArray();

@@ -177,6 +177,33 @@ describe("finishRecording", () => {
     expect(await journal.session(id)).toBeUndefined();
   });
 
+  it("sends a session the server lost again from the journal, then finishes it with every chunk", async () => {
+    const { server, id, journal, uploader, finish, run } = await recording(3);
+    await uploader.drain(id);
+    // Everything was uploaded; then the server's data went back to a backup without the session.
+    server.forgetSession(id);
+
+    const finished = await run();
+
+    expect(finished.status).toBe("completed");
+    expect(finish).toHaveBeenCalledTimes(2);
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1, 2]);
+    expect(server.storedSeqs(id, 1)).toEqual([0, 1, 2]);
+    expect(await journal.session(id)).toBeUndefined();
+  });
+
+  it("passes on the 404 of a session the server does not know when this device holds no audio of it", async () => {
+    const { server, id, journal, uploader, run } = await recording(0);
+    await uploader.drain(id);
+    server.forgetSession(id);
+
+    const error = await failure(run());
+
+    expect(error).toMatchObject({ status: 404 });
+    expect(server.requests.filter((request) => request.startsWith("createSession"))).toEqual([]);
+    expect(await journal.session(id)).toMatchObject({ state: "stopped" });
+  });
+
   it("passes other failures on and keeps the journal", async () => {
     const { server, id, journal, run } = await recording(1);
     server.fail("finishSession", () => new ApiError(503, "The server is unavailable right now (503)."));

@@ -45,6 +45,12 @@ export async function finishRecording(options: FinishRecordingOptions): Promise<
     try {
       finished = await api.finishSession(sessionId, finishBody(await journal.session(sessionId), options.allowGaps));
     } catch (error) {
+      if (error instanceof ApiError && error.status === 404 && round < MAX_RESEND_ROUNDS && (await holdsAudio(journal, sessionId))) {
+        // The server lost the session: the next round's drain creates it there again and sends
+        // everything this device holds of it.
+        await journal.markNotOnServer(sessionId);
+        continue;
+      }
       if (!(error instanceof ApiError) || error.status !== 409) throw error;
       if (!error.missing) {
         finished = await alreadyFinished(api, sessionId, error);
@@ -68,6 +74,10 @@ export async function finishRecording(options: FinishRecordingOptions): Promise<
     }
     return finished;
   }
+}
+
+async function holdsAudio(journal: ChunkJournal, sessionId: string): Promise<boolean> {
+  return (await journal.session(sessionId))?.tracks.some((track) => track.localChunks > 0) ?? false;
 }
 
 function finishBody(session: JournalSession | undefined, allowGaps: boolean | undefined): NonNullable<FinishBody> {

@@ -120,23 +120,39 @@ describe("SessionHeartbeat", () => {
     expect(statuses.map((status) => status.ok)).toEqual([true, true]);
   });
 
-  it("stops beating for a session the server completed or does not know", async () => {
+  it("stops beating for a session the server completed", async () => {
     const server = new FakeRecordingServer();
     const completed = server.addSession({ status: "completed" }).id;
-    const first = heartbeatFor(server);
-    const second = heartbeatFor(server);
+    const { heartbeat, timers, statuses } = heartbeatFor(server);
 
-    first.heartbeat.start(completed);
-    second.heartbeat.start("0190f5d2-8c4e-7a3b-9d2f-00000000dead");
+    heartbeat.start(completed);
     await settle();
-    await first.timers.tick();
-    await second.timers.tick();
+    await timers.tick();
 
-    expect(first.statuses).toEqual([{ ok: false, at: 5_000, error: "A completed session cannot be resumed." }]);
-    expect(second.statuses).toEqual([{ ok: false, at: 5_000, error: "Session not found." }]);
-    expect(first.timers.intervals.size + second.timers.intervals.size).toBe(0);
-    expect(first.heartbeat.sessionId).toBeNull();
-    expect(keepalives(server)).toBe(2);
+    expect(statuses).toEqual([{ ok: false, at: 5_000, error: "A completed session cannot be resumed." }]);
+    expect(timers.intervals.size).toBe(0);
+    expect(heartbeat.sessionId).toBeNull();
+    expect(keepalives(server)).toBe(1);
+  });
+
+  it("keeps beating for a session the server does not know, and succeeds once it has been created there again", async () => {
+    const server = new FakeRecordingServer();
+    const lost = "0190f5d2-8c4e-7a3b-9d2f-00000000dead";
+    const { heartbeat, timers, statuses } = heartbeatFor(server);
+
+    heartbeat.start(lost);
+    await settle();
+    await timers.tick();
+    await server.createSession({ id: lost, kind: "recording" });
+    await timers.tick();
+    heartbeat.stop();
+
+    expect(statuses.map((status) => [status.ok, status.error])).toEqual([
+      [false, "Session not found."],
+      [false, "Session not found."],
+      [true, undefined],
+    ]);
+    expect(keepalives(server)).toBe(3);
   });
 
   it("sends nothing more and reports no late answer once stopped", async () => {

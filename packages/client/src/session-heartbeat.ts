@@ -116,8 +116,10 @@ export class SessionHeartbeat {
 
   #fail(generation: number, error: unknown): void {
     this.#report(generation, { ok: false, at: this.#now(), error: error instanceof Error ? error.message : String(error) });
-    // Unknown (404) or completed (409 on resume): no later heartbeat can succeed, so stop sending.
-    const final = error instanceof ApiError && (error.status === 404 || error.status === 409);
+    // Completed (409 on resume): no later heartbeat can succeed, so stop sending. An unknown
+    // session (404) is not given up on: a server that lost it gets it back from the uploader,
+    // which creates it there again from this device's journal.
+    const final = error instanceof ApiError && error.status === 409;
     if (final && generation === this.#generation) this.stop();
   }
 

@@ -351,23 +351,74 @@ describe("ChunkUploader", () => {
     expect(server.storedSeqs(open, 0)).toEqual([0, 1]);
   });
 
-  it("stops uploading a session the server does not know instead of retrying it", async () => {
+  it("sends a session the server lost again: creates it under its id and uploads every chunk this device holds", async () => {
     const server = new FakeRecordingServer();
-    const unknown = "0190f5d2-8c4e-7a3b-9d2f-00000000dead";
+    const { id } = server.addSession({ title: "Episode 12" });
     const { journal } = journalFor();
-    await recordedSession(journal, unknown, { chunks: 1 });
+    await recordedSession(journal, id, { tracks: [0, 1], chunks: 2 });
+    const uploader = uploaderFor(journal, server);
+    uploader.start();
+    await uploader.drain(id);
+    // The server's data is restored from a backup older than the session; recording goes on.
+    server.forgetSession(id);
+    await journal.append(id, 0, pcm(4, 500));
+    const statuses = statusLog(uploader);
+    const requestsBefore = server.requests.length;
+
+    await uploader.drain(id);
+
+    expect(server.requests.slice(requestsBefore).filter((request) => !request.startsWith("putChunk"))).toEqual([
+      `createSession ${id}`,
+      `getSession ${id}`,
+      `declareTrack ${id}/0`,
+      `declareTrack ${id}/1`,
+    ]);
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1, 2]);
+    expect(server.storedSeqs(id, 1)).toEqual([0, 1]);
+    expect(server.storedBytes(id, 0, 2)).toEqual(new Uint8Array(pcm(4, 500)));
+    expect((await server.listSessions()).map((session) => [session.id, session.title])).toEqual([[id, "Episode 12"]]);
+    expect(await journal.pending(id)).toEqual([]);
+    expect((await journal.session(id))?.onServer).toBeUndefined();
+    expect(statuses).toContainEqual(["error", "The server no longer has this session; it is being sent again from this device."]);
+  });
+
+  it("stops a lost session whose id the server now gives another user, keeping its chunks as on this device only", async () => {
+    const server = new FakeRecordingServer();
+    const taken = "0190f5d2-8c4e-7a3b-9d2f-00000000dead";
+    server.addForeignSession(taken);
+    // Another user's session answers 404, like one that does not exist.
+    server.fail("getSession", () => new ApiError(404, "Session not found."));
+    const { journal } = journalFor();
+    await recordedSession(journal, taken, { chunks: 2 });
+    await journal.markUploadedThrough(taken, 0, 0);
     const timers = instantTimers();
     const uploader = uploaderFor(journal, server, timers);
-    const statuses = statusLog(uploader);
 
     uploader.start();
-    await expect(uploader.drain(unknown)).rejects.toThrow(/does not know this session/);
+    await expect(uploader.drain(taken)).rejects.toThrow(/refused this session/);
     uploader.wake();
     await settle();
 
-    expect(server.requests).toEqual([`getSession ${unknown}`]);
-    expect(timers.delays).toEqual([]);
-    expect(statuses.map(([status]) => status)).toEqual(["uploading", "error", "idle"]);
+    expect(server.requests).toEqual([`getSession ${taken}`, `createSession ${taken}`]);
+    expect(chunkUploads(server)).toEqual([]);
+    expect(await journal.pending(taken)).toHaveLength(2);
+    expect((await journal.recoverableSessions()).map((session) => [session.sessionId, session.onServer])).toEqual([[taken, false]]);
+  });
+
+  it("gives up on a session the server keeps losing after three re-creations instead of sending it forever", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    server.fail("putChunk", () => new ApiError(404, "Session not found."), 100);
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 1 });
+    const uploader = uploaderFor(journal, server);
+
+    uploader.start();
+    await expect(uploader.drain(id)).rejects.toThrow(/does not know this session/);
+
+    expect(server.requests.filter((request) => request.startsWith("createSession"))).toHaveLength(3);
+    expect(chunkUploads(server)).toHaveLength(4);
+    expect(await journal.pending(id)).toHaveLength(1);
   });
 
   it("creates a session recorded before the server was reached under its own id, once, then uploads it", async () => {

@@ -68,6 +68,9 @@ export const UPLOADER_DEFAULTS = {
   batchSize: 16,
 } as const;
 
+/** How often one uploader re-creates a session the server lost before giving up on it. */
+const MAX_LOSSES_PER_SESSION = 3;
+
 export type UploadProgressListener = (progress: UploadProgress) => void;
 export type UploaderStatusListener = (status: UploaderStatus, detail?: string) => void;
 
@@ -122,7 +125,9 @@ export class ChunkUploader {
   readonly #reconciled = new Set<string>();
   /** `session/track` pairs declared to the server in this uploader's lifetime. */
   readonly #declared = new Set<string>();
-  /** Sessions the server refuses for good (completed, unknown), with the reason. */
+  /** Per session, how often the server was found to have lost it in this uploader's lifetime. */
+  readonly #losses = new Map<string, number>();
+  /** Sessions the server refuses for good (completed, another user's id, lost too often), with the reason. */
   readonly #stoppedSessions = new Map<string, Error>();
   /** Per session, `track/seq` of chunks the server holds with different content. */
   readonly #skippedChunks = new Map<string, Set<string>>();
@@ -500,13 +505,33 @@ export class ChunkUploader {
     return "session-stopped";
   }
 
-  /** Classifies a failed request: an unknown session is given up on, anything else is retried. */
+  /**
+   * The server does not know a session this device holds: its data there was lost (restored from
+   * an older backup, wiped) or removed. Everything the journal holds of it is queued again and,
+   * as for a session recorded before the server could be reached, it is created there anew under
+   * its id; a server that refuses the id (another user's) stops it then. A server that keeps
+   * forgetting it stops it too, rather than be sent the same audio forever.
+   */
+  async #lostOnServer(sessionId: string, error: ApiError): Promise<Step> {
+    const losses = (this.#losses.get(sessionId) ?? 0) + 1;
+    if (losses > MAX_LOSSES_PER_SESSION) return this.#stopSession(sessionId, `The server does not know this session: ${error.message}`);
+    if (!(await this.#recordAck(sessionId, () => this.#journal.markNotOnServer(sessionId)))) return "session-gone";
+    this.#losses.set(sessionId, losses);
+    this.#reconciled.delete(sessionId);
+    for (const key of this.#declared) if (key.startsWith(`${sessionId}/`)) this.#declared.delete(key);
+    // Chunks passed over clashed with what the server held; it holds nothing of the session now.
+    this.#skippedChunks.delete(sessionId);
+    this.#setStatus("error", "The server no longer has this session; it is being sent again from this device.");
+    return "retry";
+  }
+
+  /** Classifies a failed request: an unknown session is sent again from the journal, anything else is retried. */
   async #failed(error: unknown, sessionId: string): Promise<Step> {
     if (!(error instanceof ApiError)) {
       this.#setStatus("error", messageOf(error));
       return "retry";
     }
-    if (error.status === 404) return this.#stopSession(sessionId, `The server does not know this session: ${error.message}`);
+    if (error.status === 404) return this.#lostOnServer(sessionId, error);
     if (isTransient(error.status)) {
       this.#setStatus("waiting-for-network", error.message);
     } else {

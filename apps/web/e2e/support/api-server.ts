@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,6 +27,7 @@ export async function freePort(): Promise<number> {
 export class ApiServer {
   private child: ChildProcess | undefined;
   readonly dataDir = mkdtempSync(path.join(tmpdir(), "tidemark-e2e-data-"));
+  private readonly backups: string[] = [];
 
   private constructor(
     readonly port: number,
@@ -72,7 +73,27 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     await this.kill();
+    for (const dir of [this.dataDir, ...this.backups]) rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Copies the data directory as it is now, as a backup would; the server must be down. */
+  backUp(): string {
+    this.assertDown();
+    const backup = mkdtempSync(path.join(tmpdir(), "tidemark-e2e-backup-"));
+    this.backups.push(backup);
+    cpSync(this.dataDir, backup, { recursive: true });
+    return backup;
+  }
+
+  /** Puts a backup in place of the data directory, losing everything since; the server must be down. */
+  restore(backup: string): void {
+    this.assertDown();
     rmSync(this.dataDir, { recursive: true, force: true });
+    cpSync(backup, this.dataDir, { recursive: true });
+  }
+
+  private assertDown(): void {
+    if (this.child && this.child.exitCode === null) throw new Error("stop the server before copying its data directory");
   }
 
   /** Where the finalized WAV of a track lands. */

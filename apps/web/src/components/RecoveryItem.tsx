@@ -27,8 +27,10 @@ export function RecoveryItem({ session, detailed = false }: { session: Recoverab
   const loaded = useStore((s) => s.loaded);
   const deviceOnly = session.deviceOnly === true && !listed;
   const unknownToServer = loaded && !listed && !deviceOnly;
-  // Nothing to resume or finish on a server that does not know the session.
-  const disabled = sessionBusy || (isRecording && recorderBusy) || unknownToServer;
+  // A recording whose audio this device holds is sent to the server again by Resume or Mark
+  // complete; anything else is gone from a server that does not know it.
+  const sendsAgain = unknownToServer && session.kind === "recording" && session.local !== undefined;
+  const disabled = sessionBusy || (isRecording && recorderBusy) || (unknownToServer && !sendsAgain);
 
   return (
     <li className="recovery-item" data-testid="recovery-item" data-session-id={session.sessionId}>
@@ -115,8 +117,9 @@ export function RecoveryItem({ session, detailed = false }: { session: Recoverab
       </div>
       {unknownToServer && (
         <p className="recovery-warning" data-testid="recovery-unknown-to-server">
-          The server no longer has this session (it expired, or this browser lost its sign-in). The audio on this
-          device is safe: save it from here.
+          {sendsAgain
+            ? "The server no longer has this session (it expired, or the server lost it). The audio on this device is safe: Resume or Mark complete sends it to the server again, or save it from here."
+            : "The server no longer has this session (it expired, or this browser lost its sign-in). The audio on this device is safe: save it from here."}
         </p>
       )}
     </li>

@@ -105,6 +105,19 @@ export class FakeJournal implements RecorderJournal {
     delete this.require(sessionId).onServer;
   }
 
+  /** Like the journal when the server lost the session: on this device only, nothing uploaded. */
+  async markNotOnServer(sessionId: string): Promise<number> {
+    this.log.push(`journal.markNotOnServer ${sessionId}`);
+    const entry = this.require(sessionId);
+    entry.onServer = false;
+    let requeued = 0;
+    for (const track of entry.tracks) {
+      requeued += track.uploadedChunks;
+      Object.assign(track, { uploadedChunks: 0, uploadedBytes: 0, serverCommittedThrough: -1 });
+    }
+    return requeued;
+  }
+
   async declareTrack(sessionId: string, decl: TrackDeclarationInput): Promise<void> {
     this.log.push(`journal.declareTrack ${sessionId} ${decl.track} ${decl.sampleRate}`);
     const entry = this.require(sessionId);

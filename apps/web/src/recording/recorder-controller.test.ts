@@ -191,6 +191,27 @@ describe("RecorderController.start", () => {
     expect(controller.getSnapshot()).toMatchObject({ serverUnreachable: false, deviceOnly: false, localSeconds: 2, serverSeconds: 1 });
   });
 
+  it("shows a take whose session the server lost as on this device only until the uploader has created it anew, keeping it alive throughout", async () => {
+    const { controller, inputs, journal, heartbeat } = setup();
+    await controller.start({ title: "", sources: ONE_TRACK });
+    inputs.opened[0]!.chunk(SECOND);
+    await settle();
+    expect(controller.getSnapshot()).toMatchObject({ deviceOnly: false });
+
+    // The uploader found the server without the session and queued everything again.
+    await journal.markNotOnServer("s1");
+    inputs.opened[0]!.chunk(SECOND);
+    await settle();
+    expect(controller.getSnapshot()).toMatchObject({ phase: "recording", deviceOnly: true, localSeconds: 2, serverSeconds: 0 });
+    expect(heartbeat.running).toBe("s1");
+
+    await journal.markOnServer("s1");
+    inputs.opened[0]!.chunk(SECOND);
+    await settle();
+    expect(controller.getSnapshot()).toMatchObject({ phase: "recording", deviceOnly: false, localSeconds: 3 });
+    expect(heartbeat.running).toBe("s1");
+  });
+
   it("relays input levels while recording", async () => {
     const { controller, inputs } = setup();
     const levels: Array<[number, number]> = [];
@@ -459,6 +480,32 @@ describe("RecorderController.resume", () => {
     expect(log).toContain("heartbeat.start s9");
     expect(controller.getSnapshot()).toMatchObject({ phase: "recording", serverUnreachable: false, deviceOnly: false });
     expect((await journal.session("s9"))?.onServer).toBeUndefined();
+  });
+
+  it("creates anew a session the server lost and resumes it there, with everything this device holds queued again", async () => {
+    const { controller, api, log, journal, heartbeat } = setup();
+    await journaledSession(journal);
+    api.resumeError = new ApiError(404, "Session not found");
+    const createSession = api.createSession.bind(api);
+    api.createSession = async (body) => {
+      api.resumeError = null; // known to the server from now on
+      return createSession(body);
+    };
+    log.length = 0;
+
+    await controller.resume("s9", { sources: ONE_TRACK });
+
+    expect(log.slice(0, 6)).toEqual([
+      "api.resumeSession s9",
+      "journal.markNotOnServer s9",
+      "api.createSession s9 Field notes",
+      "journal.markOnServer s9",
+      "api.resumeSession s9",
+      "api.getSession s9",
+    ]);
+    expect(heartbeat.running).toBe("s9");
+    // Both chunks are on this device only again; the uploader sends them.
+    expect(controller.getSnapshot()).toMatchObject({ phase: "recording", localSeconds: 2, serverSeconds: 0, deviceOnly: false });
   });
 
   it("resumes a session the server has never had while it still cannot be reached, as held by this device only", async () => {

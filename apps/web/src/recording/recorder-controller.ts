@@ -1,4 +1,5 @@
 import {
+  ApiError,
   MissingChunksError,
   serverUnreachable,
   type ChunkJournal,
@@ -21,7 +22,7 @@ import { savedPositions, serverBaseline, type ServerBaselineBytes } from "./trac
 
 export type RecorderJournal = Pick<
   ChunkJournal,
-  "startSession" | "declareTrack" | "append" | "ensureNextSeq" | "setState" | "session" | "markOnServer"
+  "startSession" | "declareTrack" | "append" | "ensureNextSeq" | "setState" | "session" | "markOnServer" | "markNotOnServer"
 >;
 export type RecorderUploader = Pick<ChunkUploader, "wake" | "onProgress">;
 export type RecorderHeartbeat = Pick<SessionHeartbeat, "start" | "stop">;
@@ -241,6 +242,12 @@ export class RecorderController {
       await api.resumeSession(sessionId);
       return await api.getSession(sessionId);
     } catch (error) {
+      if (error instanceof ApiError && error.status === 404 && local && local.onServer !== false && local.tracks.length > 0) {
+        // The server lost the session: it is created there again and everything this device
+        // holds of it is sent anew.
+        await journal.markNotOnServer(sessionId);
+        return this.#resumeOnServer(sessionId, await journal.session(sessionId));
+      }
       if (!serverUnreachable(error) || !local || local.tracks.length === 0) throw error;
       return null;
     }
@@ -463,9 +470,13 @@ export class RecorderController {
   /**
    * What the journal says of the server, whichever tab of this browser uploads: once it has the
    * session, its heartbeat can start; once it acknowledged audio of this run, the take is no
-   * longer on this device alone.
+   * longer on this device alone; should it lose the session, the take is on this device alone
+   * again until the uploader has created it anew.
    */
   #noticeServer(run: Run, session: JournalSession): void {
+    // The server lost the session while it was being recorded: the uploader creates it there
+    // again from the journal (the keepalive carries on meanwhile, and counts again from then on).
+    if (session.onServer === false && !this.#snapshot.deviceOnly && run.heartbeatStarted) this.#set({ deviceOnly: true });
     if (this.#snapshot.deviceOnly && session.onServer !== false) this.#set({ deviceOnly: false });
     if (run.heartbeatAwaitsServer && session.onServer !== false && this.#snapshot.phase === "recording") {
       run.heartbeatAwaitsServer = false;

@@ -115,6 +115,12 @@ export class FakeRecordingServer implements RecordingApi {
     this.#require(id).tracks.clear();
   }
 
+  /** The server loses the session and everything it held of it (data restored from an older backup, say). */
+  forgetSession(id: string): void {
+    this.#require(id);
+    this.#sessions.delete(id);
+  }
+
   /** Stores a chunk as if another client had uploaded it, without a request. */
   async storeChunk(id: string, track: TrackNumber, seq: number, bytes: ArrayBuffer): Promise<void> {
     const entry = this.#require(id).tracks.get(track);
