@@ -98,7 +98,7 @@ describe("ChunkJournal", () => {
     expect(await journal.pending(SESSION)).toHaveLength(20);
   });
 
-  it("lists pending chunks ordered by session, track and seq, optionally for one session and up to a limit", async () => {
+  it("lists pending chunks ordered by session, track and seq, or of one session with its tracks taking turns, up to a limit", async () => {
     const { journal } = openJournal();
     await recordingSession(journal, OTHER, [0]);
     await recordingSession(journal, SESSION, [0, 1]);
@@ -109,8 +109,18 @@ describe("ChunkJournal", () => {
     await journal.append(SESSION, 0, pcm(2));
 
     expect(keys(await journal.pending())).toEqual(["1/0/0", "1/0/1", "1/1/0", "1/1/1", "2/0/0"]);
-    expect(keys(await journal.pending(SESSION, 3))).toEqual(["1/0/0", "1/0/1", "1/1/0"]);
+    expect(keys(await journal.pending(SESSION, 3))).toEqual(["1/0/0", "1/1/0", "1/0/1"]);
+    expect(keys(await journal.pending(SESSION))).toEqual(["1/0/0", "1/1/0", "1/0/1", "1/1/1"]);
     expect(keys(await journal.pending(OTHER))).toEqual(["2/0/0"]);
+  });
+
+  it("gives a track with a few pending chunks its turn within a limit another track's backlog would fill", async () => {
+    const { journal } = openJournal();
+    await recordingSession(journal, SESSION, [0, 1]);
+    for (let chunk = 0; chunk < 5; chunk += 1) await journal.append(SESSION, 0, pcm(2));
+    await journal.append(SESSION, 1, pcm(2));
+
+    expect(keys(await journal.pending(SESSION, 3))).toEqual(["1/0/0", "1/1/0", "1/0/1"]);
   });
 
   it("moves an uploaded chunk out of pending and counts it once, in the session's counters", async () => {
@@ -204,6 +214,25 @@ describe("ChunkJournal", () => {
     expect(storesTouched).toContain("sessions");
     expect(storesTouched).not.toContain("audio");
     expect(storesTouched).not.toContain("chunks");
+  });
+
+  it("flushes audio to disk with each commit and writes the server's acknowledgements without waiting for the flush", async () => {
+    // Spied before the database opens: Dexie binds the connection's transaction method when it opens.
+    const transaction = vi.spyOn(IDBDatabase.prototype, "transaction");
+    const { journal } = openJournal();
+    await recordingSession(journal);
+    const durabilityOf = async (write: () => Promise<unknown>) => {
+      transaction.mockClear();
+      await write();
+      return transaction.mock.calls.filter(([, mode]) => mode === "readwrite").map(([, , options]) => options?.durability);
+    };
+
+    expect(await durabilityOf(() => journal.append(SESSION, 0, pcm(2)))).toEqual(["strict"]);
+    expect(await durabilityOf(() => journal.markUploaded(SESSION, 0, 0, 0))).toEqual(["relaxed"]);
+    await journal.append(SESSION, 0, pcm(2));
+    expect(await durabilityOf(() => journal.markUploadedThrough(SESSION, 0, 1))).toEqual(["relaxed"]);
+    expect(await durabilityOf(() => journal.markPending(SESSION, 0, [0]))).toEqual(["strict"]);
+    expect((await track(journal, 0)).uploadedChunks).toBe(1);
   });
 
   it("keeps a session and its counters when the session is started again", async () => {

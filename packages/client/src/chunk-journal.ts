@@ -189,6 +189,18 @@ async function rebuildSummary(sessions: Table<JournalSession, string>, recovery:
   return summary;
 }
 
+const TRACK_NUMBERS: readonly TrackNumber[] = [0, 1];
+
+/** The first item of each list, then the second of each, and so on. */
+function takeTurns<T>(lists: T[][]): T[] {
+  const merged: T[] = [];
+  const longest = Math.max(0, ...lists.map((list) => list.length));
+  for (let index = 0; index < longest; index += 1) {
+    for (const list of lists) if (index < list.length) merged.push(list[index]!);
+  }
+  return merged;
+}
+
 const CHUNK_KEY = "[sessionId+track+seq]";
 const PENDING_INDEX = "[pending+sessionId+track+seq]";
 
@@ -199,13 +211,16 @@ class JournalDatabase extends Dexie {
   declare audio: Table<AudioRow, ChunkKey>;
   declare recovery: Table<StoredRecoverySummary, string>;
 
-  constructor(name: string, options: ChunkJournalOptions) {
+  /**
+   * The journal is the only copy of audio not yet uploaded: its writes ask Chromium to flush each
+   * commit to disk (`strict`) rather than let an OS crash take the last seconds with it. Only the
+   * server's acknowledgements go through a `relaxed` connection (see `ChunkJournal`).
+   */
+  constructor(name: string, options: ChunkJournalOptions, durability: "strict" | "relaxed") {
     super(name, {
       ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
       ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
-      // The journal is the only copy of audio not yet uploaded: ask Chromium to flush each
-      // commit to disk rather than let an OS crash take the last seconds with it.
-      chromeTransactionDurability: "strict",
+      chromeTransactionDurability: durability,
     });
     // Audio sits in its own table so listing sessions (recovery detection on every page load)
     // never reads a byte of it; the counters that detection needs live in the session record.
@@ -227,16 +242,24 @@ class JournalDatabase extends Dexie {
  * counters are written in one transaction, and the promise settles only after it commits.
  * Local copies stay until `purgeSession`, which callers run only after the server finished the
  * session, so any chunk the server turns out to lack can be sent again.
+ *
+ * The server's acknowledgements (`markUploaded`, `markUploadedThrough`) are written through a
+ * second connection that does not wait for the disk flush, which made each one cost as much as a
+ * chunk's own commit and slowed an upload backlog to a few chunks a second. An acknowledgement
+ * lost to an OS crash costs nothing: after a reload the uploader asks the server what it holds
+ * before sending, and a chunk sent again is answered as already stored.
  */
 export class ChunkJournal {
   readonly #db: JournalDatabase;
+  readonly #acks: JournalDatabase;
   readonly #now: () => number;
   readonly #name: string;
   readonly #indexedDB: IDBFactory | undefined;
 
   constructor(options: ChunkJournalOptions = {}) {
     this.#name = options.name ?? DEFAULT_JOURNAL_NAME;
-    this.#db = new JournalDatabase(this.#name, options);
+    this.#db = new JournalDatabase(this.#name, options, "strict");
+    this.#acks = new JournalDatabase(this.#name, options, "relaxed");
     this.#now = options.now ?? Date.now;
     this.#indexedDB = options.indexedDB ?? globalThis.indexedDB;
   }
@@ -253,7 +276,7 @@ export class ChunkJournal {
       const session: JournalSession = { sessionId: input.sessionId, kind: input.kind, title: input.title, state: "recording", tracks: [], createdAt: now, updatedAt: now };
       if (input.onServer === false) session.onServer = false;
       await db.sessions.add(session);
-      await this.#updateRecoverySummary(session.sessionId, session);
+      await this.#updateRecoverySummary(db, session.sessionId, session);
     });
   }
 
@@ -266,7 +289,7 @@ export class ChunkJournal {
     assertTrackNumber(decl.track);
     const db = this.#db;
     await db.transaction("rw", [db.sessions, db.recovery], async () => {
-      const session = await this.#requireSession(sessionId);
+      const session = await this.#requireSession(db, sessionId);
       const existing = session.tracks.find((entry) => entry.track === decl.track);
       if (existing) {
         if (existing.sampleRate !== decl.sampleRate || existing.channels !== decl.channels) {
@@ -281,7 +304,7 @@ export class ChunkJournal {
         session.tracks.sort((a, b) => a.track - b.track);
       }
       session.updatedAt = this.#now();
-      await this.#putSession(session);
+      await this.#putSession(db, session);
     });
   }
 
@@ -298,7 +321,7 @@ export class ChunkJournal {
     const byteLength = pcm.byteLength;
     const db = this.#db;
     return db.transaction("rw", [db.sessions, db.chunks, db.audio, db.recovery], async () => {
-      const session = await this.#requireSession(sessionId);
+      const session = await this.#requireSession(db, sessionId);
       const entry = requireTrack(session, track);
       const createdAt = this.#now();
       const seq = entry.nextSeq;
@@ -309,7 +332,7 @@ export class ChunkJournal {
       // `add`, never `put`: an existing seq must fail loudly rather than be overwritten.
       await db.chunks.add({ sessionId, track, seq, sha256, byteLength, createdAt, pending: 1 });
       await db.audio.add({ sessionId, track, seq, pcm });
-      await this.#putSession(session);
+      await this.#putSession(db, session);
       return { sessionId, track, seq, pcm, sha256, byteLength, createdAt, uploaded: false };
     });
   }
@@ -318,24 +341,32 @@ export class ChunkJournal {
   async ensureNextSeq(sessionId: string, track: TrackNumber, atLeast: number): Promise<void> {
     const db = this.#db;
     await db.transaction("rw", [db.sessions, db.recovery], async () => {
-      const session = await this.#requireSession(sessionId);
+      const session = await this.#requireSession(db, sessionId);
       const entry = requireTrack(session, track);
       if (entry.nextSeq >= atLeast) return;
       entry.nextSeq = atLeast;
       session.updatedAt = this.#now();
-      await this.#putSession(session);
+      await this.#putSession(db, session);
     });
   }
 
-  /** Chunks not yet acknowledged by the server, ordered by session id, track and seq. */
+  /**
+   * Chunks not yet acknowledged by the server. Of one session, each track's in seq order, the
+   * tracks taking turns, so that a backlog of one track (say, while the uploader is slower than
+   * the recording) never holds the other one back; of every session, ordered by session id,
+   * track and seq.
+   */
   async pending(sessionId?: string, limit?: number): Promise<JournalChunk[]> {
     const db = this.#db;
+    const pendingRows = (from: unknown[], to: unknown[]) => {
+      const rows = db.chunks.where(PENDING_INDEX).between(from, to, true, true);
+      return (limit === undefined ? rows : rows.limit(limit)).toArray();
+    };
     return db.transaction("r", [db.chunks, db.audio], async () => {
-      const lower = [1, sessionId ?? Dexie.minKey, Dexie.minKey, Dexie.minKey];
-      const upper = [1, sessionId ?? Dexie.maxKey, Dexie.maxKey, Dexie.maxKey];
-      let rows = db.chunks.where(PENDING_INDEX).between(lower, upper, true, true);
-      if (limit !== undefined) rows = rows.limit(limit);
-      return this.#withAudio(await rows.toArray());
+      if (sessionId === undefined) return this.#withAudio(await pendingRows([1, Dexie.minKey, Dexie.minKey, Dexie.minKey], [1, Dexie.maxKey, Dexie.maxKey, Dexie.maxKey]));
+      const tracks = await Promise.all(TRACK_NUMBERS.map((track) => pendingRows([1, sessionId, track, Dexie.minKey], [1, sessionId, track, Dexie.maxKey])));
+      const inTurns = takeTurns(tracks);
+      return this.#withAudio(limit === undefined ? inTurns : inTurns.slice(0, limit));
     });
   }
 
@@ -348,11 +379,14 @@ export class ChunkJournal {
     });
   }
 
-  /** Records the server's acknowledgement of one chunk and where the track stands on the server. */
-  async markUploaded(sessionId: string, track: TrackNumber, seq: number, serverCommittedThrough: number): Promise<void> {
-    const db = this.#db;
-    await db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
-      const session = await this.#requireSession(sessionId);
+  /**
+   * Records the server's acknowledgement of one chunk and where the track stands on the server;
+   * returns the track's counters as they are now.
+   */
+  async markUploaded(sessionId: string, track: TrackNumber, seq: number, serverCommittedThrough: number): Promise<JournalTrack> {
+    const db = this.#acks;
+    return db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
+      const session = await this.#requireSession(db, sessionId);
       const entry = requireTrack(session, track);
       const row = await db.chunks.get([sessionId, track, seq]);
       if (row?.pending === 1) {
@@ -363,7 +397,8 @@ export class ChunkJournal {
       // Acks of one track can arrive out of order (two tabs); the position only moves forward here.
       entry.serverCommittedThrough = Math.max(entry.serverCommittedThrough, serverCommittedThrough);
       session.updatedAt = this.#now();
-      await this.#putSession(session);
+      await this.#putSession(db, session);
+      return { ...entry };
     });
   }
 
@@ -373,9 +408,9 @@ export class ChunkJournal {
    * not be sent again. Returns how many chunks changed.
    */
   async markUploadedThrough(sessionId: string, track: TrackNumber, committedThrough: number): Promise<number> {
-    const db = this.#db;
+    const db = this.#acks;
     return db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
-      const session = await this.#requireSession(sessionId);
+      const session = await this.#requireSession(db, sessionId);
       const entry = requireTrack(session, track);
       let changed = 0;
       if (committedThrough >= 0) {
@@ -394,7 +429,7 @@ export class ChunkJournal {
       entry.serverCommittedThrough = Math.max(before, committedThrough);
       if (changed === 0 && entry.serverCommittedThrough === before) return 0;
       session.updatedAt = this.#now();
-      await this.#putSession(session);
+      await this.#putSession(db, session);
       return changed;
     });
   }
@@ -404,7 +439,7 @@ export class ChunkJournal {
     if (seqs.length === 0) return;
     const db = this.#db;
     await db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
-      const session = await this.#requireSession(sessionId);
+      const session = await this.#requireSession(db, sessionId);
       const entry = requireTrack(session, track);
       for (const seq of seqs) {
         const row = await db.chunks.get([sessionId, track, seq]);
@@ -417,18 +452,18 @@ export class ChunkJournal {
       const firstMissing = seqs.reduce((lowest, seq) => Math.min(lowest, seq), Infinity);
       entry.serverCommittedThrough = Math.min(entry.serverCommittedThrough, firstMissing - 1);
       session.updatedAt = this.#now();
-      await this.#putSession(session);
+      await this.#putSession(db, session);
     });
   }
 
   async setState(sessionId: string, state: JournalSession["state"]): Promise<void> {
     const db = this.#db;
     await db.transaction("rw", [db.sessions, db.recovery], async () => {
-      const session = await this.#requireSession(sessionId);
+      const session = await this.#requireSession(db, sessionId);
       if (session.state === state) return;
       session.state = state;
       session.updatedAt = this.#now();
-      await this.#putSession(session);
+      await this.#putSession(db, session);
     });
   }
 
@@ -436,10 +471,10 @@ export class ChunkJournal {
   async markOnServer(sessionId: string): Promise<void> {
     const db = this.#db;
     await db.transaction("rw", [db.sessions, db.recovery], async () => {
-      const session = await this.#requireSession(sessionId);
+      const session = await this.#requireSession(db, sessionId);
       if (session.onServer !== false) return;
       delete session.onServer;
-      await this.#putSession(session);
+      await this.#putSession(db, session);
     });
   }
 
@@ -451,7 +486,7 @@ export class ChunkJournal {
   async markNotOnServer(sessionId: string): Promise<number> {
     const db = this.#db;
     return db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
-      const session = await this.#requireSession(sessionId);
+      const session = await this.#requireSession(db, sessionId);
       const uploaded = await db.chunks
         .where(CHUNK_KEY)
         .between([sessionId, Dexie.minKey, Dexie.minKey], [sessionId, Dexie.maxKey, Dexie.maxKey], true, true)
@@ -465,7 +500,7 @@ export class ChunkJournal {
       }
       session.onServer = false;
       session.updatedAt = this.#now();
-      await this.#putSession(session);
+      await this.#putSession(db, session);
       return uploaded.length;
     });
   }
@@ -505,28 +540,29 @@ export class ChunkJournal {
       await db.chunks.where(CHUNK_KEY).between(lower, upper, true, true).delete();
       await db.audio.where(CHUNK_KEY).between(lower, upper, true, true).delete();
       await db.sessions.delete(sessionId);
-      await this.#updateRecoverySummary(sessionId, undefined);
+      await this.#updateRecoverySummary(db, sessionId, undefined);
     });
   }
 
   close(): void {
     this.#db.close();
+    this.#acks.close();
   }
 
   /** Writes a session and its line of the recovery summary; callers hold both tables in their transaction. */
-  async #putSession(session: JournalSession): Promise<void> {
-    await this.#db.sessions.put(session);
-    await this.#updateRecoverySummary(session.sessionId, session);
+  async #putSession(db: JournalDatabase, session: JournalSession): Promise<void> {
+    await db.sessions.put(session);
+    await this.#updateRecoverySummary(db, session.sessionId, session);
   }
 
-  async #updateRecoverySummary(sessionId: string, session: JournalSession | undefined): Promise<void> {
-    const summary = readStoredSummary(await this.#db.recovery.get(RECOVERY_SUMMARY_KEY)) ?? summaryOf(await this.#db.sessions.toArray());
+  async #updateRecoverySummary(db: JournalDatabase, sessionId: string, session: JournalSession | undefined): Promise<void> {
+    const summary = readStoredSummary(await db.recovery.get(RECOVERY_SUMMARY_KEY)) ?? summaryOf(await db.sessions.toArray());
     const entry = session && recoveryEntry(session);
     const current = summary[sessionId];
     if (entry === undefined ? current === undefined : current !== undefined && entry.every((value, index) => value === current[index])) return;
     if (entry) summary[sessionId] = entry;
     else delete summary[sessionId];
-    await this.#db.recovery.put(JSON.stringify(summary), RECOVERY_SUMMARY_KEY);
+    await db.recovery.put(JSON.stringify(summary), RECOVERY_SUMMARY_KEY);
   }
 
   /**
@@ -552,8 +588,8 @@ export class ChunkJournal {
     return db.transaction("rw", [db.sessions, db.recovery], () => rebuildSummary(db.sessions, db.recovery));
   }
 
-  async #requireSession(sessionId: string): Promise<JournalSession> {
-    const session = await this.#db.sessions.get(sessionId);
+  async #requireSession(db: JournalDatabase, sessionId: string): Promise<JournalSession> {
+    const session = await db.sessions.get(sessionId);
     if (!session) throw new Error(`The journal holds no session ${sessionId}.`);
     return session;
   }

@@ -71,7 +71,7 @@ function chunkUploads(server: FakeRecordingServer): string[] {
 }
 
 describe("ChunkUploader", () => {
-  it("declares each track once and uploads its chunks in seq order, marking each uploaded after its acknowledgement", async () => {
+  it("declares each track once and uploads each track's chunks in seq order, the tracks taking turns, marking each uploaded after its acknowledgement", async () => {
     const server = new FakeRecordingServer();
     const { id } = server.addSession();
     const { journal } = journalFor();
@@ -87,11 +87,11 @@ describe("ChunkUploader", () => {
       `getSession ${id}`,
       `declareTrack ${id}/0`,
       `putChunk ${id}/0/0`,
-      `putChunk ${id}/0/1`,
-      `putChunk ${id}/0/2`,
       `declareTrack ${id}/1`,
       `putChunk ${id}/1/0`,
+      `putChunk ${id}/0/1`,
       `putChunk ${id}/1/1`,
+      `putChunk ${id}/0/2`,
       `putChunk ${id}/1/2`,
     ]);
     expect(server.maxInFlightPerTrack).toBe(1);

@@ -1,7 +1,7 @@
 import type { TrackSummary } from "@tidemark/shared";
 import { ApiError, type RecordingApi } from "./api-client.ts";
 import { fullJitterDelay } from "./backoff.ts";
-import type { ChunkJournal, JournalChunk, JournalSession, TrackNumber } from "./chunk-journal.ts";
+import type { ChunkJournal, JournalChunk, JournalSession, JournalTrack, TrackNumber } from "./chunk-journal.ts";
 
 export interface UploadProgress {
   sessionId: string;
@@ -434,12 +434,13 @@ export class ChunkUploader {
       }
       return this.#failed(error, chunk.sessionId);
     }
-    const recorded = await this.#recordAck(chunk.sessionId, () =>
-      this.#journal.markUploaded(chunk.sessionId, chunk.track, chunk.seq, ack.committedThrough),
-    );
+    let counters: JournalTrack | undefined;
+    const recorded = await this.#recordAck(chunk.sessionId, async () => {
+      counters = await this.#journal.markUploaded(chunk.sessionId, chunk.track, chunk.seq, ack.committedThrough);
+    });
     if (!recorded) return "session-gone";
     this.#attempt = 0;
-    await this.#reportProgress(chunk.sessionId, chunk.track);
+    if (counters) this.#report(chunk.sessionId, counters);
     return "ok";
   }
 
@@ -574,10 +575,13 @@ export class ChunkUploader {
     if (this.#progressListeners.size === 0) return;
     const session = await this.#journal.session(sessionId);
     const entry = session?.tracks.find((candidate) => candidate.track === track);
-    if (!entry) return;
+    if (entry) this.#report(sessionId, entry);
+  }
+
+  #report(sessionId: string, entry: JournalTrack): void {
     const progress: UploadProgress = {
       sessionId,
-      track,
+      track: entry.track,
       serverCommittedThrough: entry.serverCommittedThrough,
       pendingChunks: entry.localChunks - entry.uploadedChunks,
     };
