@@ -45,7 +45,18 @@ async function crashAndResume(browser: CrashableBrowser, url: string, sessionId:
   await item.getByTestId("recovery-resume").click();
   await expect(page.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
   expect((await positions(page)).sessionId).toBe(sessionId);
-  return { page, finishSeen: await readJournalAtFinish(page, sessionId) };
+  return page;
+}
+
+/**
+ * Stops the recording and returns what the page's journal held as the finish went out. Watching
+ * for the finish intercepts every request of the page (Playwright's routing), which slows its
+ * uploads, so it starts only now.
+ */
+async function stopWatchingFinish(page: Page, sessionId: string, tracks: number): Promise<() => FinishSeen> {
+  const finishSeen = await readJournalAtFinish(page, sessionId);
+  await stopRecording(page, tracks);
+  return finishSeen;
 }
 
 /** Waits until `seconds` more of audio are committed on this device. */
@@ -89,9 +100,8 @@ test("records two tracks and finalizes one valid WAV per track with the recorded
   const page = await browser.newPage();
   await page.goto(server.url);
   const sessionId = await startRecording(page, { title: "Two tracks", tracks: 2 });
-  const finishSeen = await readJournalAtFinish(page, sessionId);
   await waitForLocalSeconds(page, 8);
-  await stopRecording(page, 2);
+  const finishSeen = await stopWatchingFinish(page, sessionId, 2);
   const recorded = (await positions(page)).localSeconds;
   // The user is told until when the server keeps the files (the default retention, 24 h).
   const retention = page.getByTestId("final-files").getByTestId("server-retention");
@@ -117,11 +127,10 @@ test("after a browser crash the recovery notice offers to resume the same sessio
   const sessionId = await startRecording(page, { title: "Crash mid-take", tracks: 2 });
   await waitForLocalSeconds(page, 6);
   const beforeCrash = (await positions(page)).localSeconds;
-  const resumed = await crashAndResume(browser, server.url, sessionId);
-  page = resumed.page;
+  page = await crashAndResume(browser, server.url, sessionId);
   await recordMore(page, 4);
-  await stopRecording(page, 2);
-  await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: beforeCrash + 4, finishSeen: resumed.finishSeen });
+  const finishSeen = await stopWatchingFinish(page, sessionId, 2);
+  await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: beforeCrash + 4, finishSeen });
 });
 
 test("going offline for ten seconds loses nothing and needs no user action", async () => {
@@ -132,7 +141,6 @@ test("going offline for ten seconds loses nothing and needs no user action", asy
   const acknowledged = watchAcknowledgedChunks(page);
   await page.goto(server.url);
   const sessionId = await startRecording(page, { title: "Offline", tracks: 1 });
-  const finishSeen = await readJournalAtFinish(page, sessionId);
   await waitForLocalSeconds(page, 3);
 
   await context.setOffline(true);
@@ -146,7 +154,7 @@ test("going offline for ten seconds loses nothing and needs no user action", asy
   await context.setOffline(false);
 
   await waitForServerToCatchUp(page, 30_000);
-  await stopRecording(page, 1);
+  const finishSeen = await stopWatchingFinish(page, sessionId, 1);
   const [track] = await finalTracks(page, server, sessionId, 1);
   // Nothing lost, exactly: every chunk recorded, before, during and after the outage, is in the
   // file, byte for byte as acknowledged.
@@ -163,7 +171,6 @@ test("a server crash during uploads keeps every acknowledged chunk and the clien
   const acknowledged = watchAcknowledgedChunks(page);
   await page.goto(server.url);
   const sessionId = await startRecording(page, { title: "Server crash", tracks: 2 });
-  const finishSeen = await readJournalAtFinish(page, sessionId);
   await waitForLocalSeconds(page, 4);
   await expect.poll(async () => (await positions(page)).serverSeconds, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
 
@@ -175,8 +182,8 @@ test("a server crash during uploads keeps every acknowledged chunk and the clien
   await page.waitForTimeout(4_000);
   await server.start();
 
-  await waitForServerToCatchUp(page, 40_000);
-  await stopRecording(page, 2);
+  await waitForServerToCatchUp(page, 60_000);
+  const finishSeen = await stopWatchingFinish(page, sessionId, 2);
   const tracks = await finalTracks(page, server, sessionId, 2);
   expectEveryRecordedChunkInFile(tracks, finishSeen());
   const beforeKill = await acknowledgedBeforeKill;
@@ -214,8 +221,7 @@ test("when the browser and the server crash together, the studio opens while the
   await server.kill();
   const beforeCrash = (await positions(page)).localSeconds;
   // The server is still down: the page comes from this device, and so does the recovery notice.
-  const resumed = await crashAndResume(browser, server.url, sessionId);
-  page = resumed.page;
+  page = await crashAndResume(browser, server.url, sessionId);
   await expect(page.getByTestId("recording-without-server")).toBeVisible();
   await recordMore(page, 4);
 
@@ -223,8 +229,8 @@ test("when the browser and the server crash together, the studio opens while the
   // No user action: the page finds the server again, uploads what it missed and says so.
   await waitForServerToCatchUp(page, 60_000);
   await expect(page.getByTestId("recording-without-server")).toHaveCount(0);
-  await stopRecording(page, 2);
-  await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: beforeCrash + 4, finishSeen: resumed.finishSeen });
+  const finishSeen = await stopWatchingFinish(page, sessionId, 2);
+  await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: beforeCrash + 4, finishSeen });
 });
 
 test("a recording started while the server is down is made on this device, survives a browser crash there, and reaches the server once it is back", async () => {
@@ -256,7 +262,6 @@ test("a recording started while the server is down is made on this device, survi
   await inHistory(page).getByTestId("resume-session").click();
   await expect(page.getByTestId("record-stop")).toBeVisible({ timeout: 15_000 });
   expect((await positions(page)).sessionId).toBe(sessionId);
-  const finishSeen = await readJournalAtFinish(page, sessionId);
   await expect(page.getByTestId("recording-without-server")).toBeVisible();
   await recordMore(page, 2);
 
@@ -267,7 +272,7 @@ test("a recording started while the server is down is made on this device, survi
   await expect(inHistory(page)).toHaveAttribute("data-status", "active", { timeout: 15_000 });
   await expect(inHistory(page)).toHaveCount(1);
   await recordMore(page, 2);
-  await stopRecording(page, 2);
+  const finishSeen = await stopWatchingFinish(page, sessionId, 2);
 
   // The session the server made is the one this device named, with its title, and nothing else.
   await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: beforeCrash + 4, finishSeen });
@@ -287,7 +292,6 @@ test("a server restored from a backup older than the recording gets all of it ag
   await server.start();
 
   const sessionId = await startRecording(page, { title: "Restored server", tracks: 2 });
-  const finishSeen = await readJournalAtFinish(page, sessionId);
   await waitForLocalSeconds(page, 4);
   await expect.poll(async () => (await positions(page)).serverSeconds, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
 
@@ -299,7 +303,7 @@ test("a server restored from a backup older than the recording gets all of it ag
   // Recording goes on; the device sends the whole session again, under its id (the files below
   // hold the chunks the restored server had lost).
   await recordMore(page, 2);
-  await stopRecording(page, 2);
+  const finishSeen = await stopWatchingFinish(page, sessionId, 2);
 
   await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: restoredAt + 2, finishSeen });
   expect(await sessionDetail(page, server, sessionId)).toMatchObject({ title: "Restored server", status: "completed" });
