@@ -488,9 +488,8 @@ export class ChunkJournal {
     return db.transaction("rw", [db.sessions, db.chunks, db.recovery], async () => {
       const session = await this.#requireSession(db, sessionId);
       const uploaded = await db.chunks
-        .where(CHUNK_KEY)
-        .between([sessionId, Dexie.minKey, Dexie.minKey], [sessionId, Dexie.maxKey, Dexie.maxKey], true, true)
-        .filter((row) => row.pending === 0)
+        .where(PENDING_INDEX)
+        .between([0, sessionId, Dexie.minKey, Dexie.minKey], [0, sessionId, Dexie.maxKey, Dexie.maxKey], true, true)
         .primaryKeys();
       for (const key of uploaded) await db.chunks.update(key, { pending: 1 });
       for (const entry of session.tracks) {
