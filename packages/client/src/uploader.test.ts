@@ -70,6 +70,22 @@ function chunkUploads(server: FakeRecordingServer): string[] {
   return server.requests.filter((request) => request.startsWith("putChunk"));
 }
 
+/**
+ * Runs `hook` once, when the server receives chunk `seq` and before it handles it. By seq rather
+ * than by progress: the uploader sends the next chunk while it writes the last acknowledgement.
+ */
+function onceChunkArrives(server: FakeRecordingServer, seq: number, hook: () => void | Promise<void>): void {
+  const putChunk = server.putChunk.bind(server);
+  let done = false;
+  vi.spyOn(server, "putChunk").mockImplementation(async (...request) => {
+    if (request[2] === seq && !done) {
+      done = true;
+      await hook();
+    }
+    return putChunk(...request);
+  });
+}
+
 describe("ChunkUploader", () => {
   it("declares each track once and uploads each track's chunks in seq order, the tracks taking turns, marking each uploaded after its acknowledgement", async () => {
     const server = new FakeRecordingServer();
@@ -102,6 +118,58 @@ describe("ChunkUploader", () => {
       [3, 2],
       [3, 2],
     ]);
+  });
+
+  it("sends the next chunk while the journal records the last acknowledgement, recording them one after another in seq order", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 3 });
+    const log: string[] = [];
+    const putChunk = server.putChunk.bind(server);
+    vi.spyOn(server, "putChunk").mockImplementation(async (...request) => {
+      log.push(`send ${request[2]}`);
+      return putChunk(...request);
+    });
+    const markUploaded = journal.markUploaded.bind(journal);
+    vi.spyOn(journal, "markUploaded").mockImplementation(async (...write) => {
+      log.push(`record ${write[2]}`);
+      const counters = await markUploaded(...write);
+      log.push(`recorded ${write[2]}`);
+      return counters;
+    });
+    const uploader = uploaderFor(journal, server);
+
+    uploader.start();
+    await uploader.drain(id);
+
+    expect(log).toEqual(["send 0", "record 0", "send 1", "recorded 0", "record 1", "send 2", "recorded 1", "record 2", "recorded 2"]);
+    expect(await journal.pending(id)).toEqual([]);
+  });
+
+  it("asks the server what it holds after the journal failed to record an acknowledgement, sending nothing it has again", async () => {
+    const server = new FakeRecordingServer();
+    const { id } = server.addSession();
+    const { journal } = journalFor();
+    await recordedSession(journal, id, { chunks: 3 });
+    const markUploaded = journal.markUploaded.bind(journal);
+    vi.spyOn(journal, "markUploaded").mockImplementation(async (...write) => {
+      if (write[2] === 1 && vi.mocked(journal.markUploaded).mock.calls.length === 2) throw new Error("disk I/O error");
+      return markUploaded(...write);
+    });
+    const timers = instantTimers();
+    const uploader = uploaderFor(journal, server, timers);
+    const statuses = statusLog(uploader);
+
+    uploader.start();
+    await uploader.drain(id);
+
+    expect(statuses).toContainEqual(["error", "The local recording store failed: disk I/O error"]);
+    expect(timers.delays).toHaveLength(1);
+    expect(server.storedSeqs(id, 0)).toEqual([0, 1, 2]);
+    expect([0, 1, 2].map((seq) => server.uploadsOf(id, 0, seq))).toEqual([1, 1, 1]);
+    expect(server.requests.filter((request) => request.startsWith("getSession"))).toHaveLength(2);
+    expect(await journal.pending(id)).toEqual([]);
   });
 
   it("uploads chunks appended later after wake() without declaring the track again", async () => {
@@ -252,8 +320,8 @@ describe("ChunkUploader", () => {
     await recordedSession(before.journal, id, { chunks: 4 });
     const firstTimers = heldTimers();
     const firstPage = uploaderFor(before.journal, server, firstTimers);
-    firstPage.onProgress((progress) => {
-      if (progress.serverCommittedThrough === 1) server.offline = true;
+    onceChunkArrives(server, 2, () => {
+      server.offline = true;
     });
     firstPage.start();
     await until(() => firstTimers.scheduled.length === 1);
@@ -277,10 +345,8 @@ describe("ChunkUploader", () => {
     await recordedSession(before.journal, id, { chunks: 3 });
     const firstTimers = heldTimers();
     const firstPage = uploaderFor(before.journal, server, firstTimers);
-    firstPage.onProgress((progress) => {
-      // The answer to seq 2 is lost: the server holds it, the journal still has it pending.
-      if (progress.serverCommittedThrough === 1) server.loseAnswer("putChunk");
-    });
+    // The answer to seq 2 is lost: the server holds it, the journal still has it pending.
+    onceChunkArrives(server, 2, () => server.loseAnswer("putChunk"));
     firstPage.start();
     await until(() => firstTimers.scheduled.length === 1);
     await firstPage.stop();
@@ -481,9 +547,7 @@ describe("ChunkUploader", () => {
     const { journal } = journalFor();
     await recordedSession(journal, id, { chunks: 3 });
     const uploader = uploaderFor(journal, server);
-    uploader.onProgress((progress) => {
-      if (progress.serverCommittedThrough === 0) server.setStatus(id, "completed");
-    });
+    onceChunkArrives(server, 1, () => server.setStatus(id, "completed"));
 
     uploader.start();
     await expect(uploader.drain(id)).rejects.toThrow(/already finished/);
@@ -642,9 +706,7 @@ describe("ChunkUploader", () => {
     const uploader = uploaderFor(journal, server, timers);
     const statuses = statusLog(uploader);
     // Another device asks the server to finish right after seq 0 arrived.
-    uploader.onProgress((progress) => {
-      if (progress.serverCommittedThrough === 0) server.setFinishing(id, true);
-    });
+    onceChunkArrives(server, 1, () => server.setFinishing(id, true));
 
     uploader.start();
     const drained = uploader.drain(id);
@@ -756,11 +818,12 @@ describe("ChunkUploader in several tabs", () => {
   });
 
   it.each([
-    { when: "before", stored: [0] },
-    { when: "after", stored: [0, 1] },
+    // After: seq 2 is on its way while the answer to seq 1 is written, and refused (completed).
+    { when: "before", stored: [0], sent: [0, 1] },
+    { when: "after", stored: [0, 1], sent: [0, 1, 2] },
   ] as const)(
     "takes a session that another tab finished and purged $when chunk 1 reached the server as done, not as a failure",
-    async ({ when, stored }) => {
+    async ({ when, stored, sent }) => {
       const server = new FakeRecordingServer();
       const { id } = server.addSession();
       const { first, second } = twoTabs(server);
@@ -785,7 +848,7 @@ describe("ChunkUploader in several tabs", () => {
       uploader.start();
       await uploader.drain(id);
 
-      expect(chunkUploads(server)).toEqual([`putChunk ${id}/0/0`, `putChunk ${id}/0/1`]);
+      expect(chunkUploads(server)).toEqual(sent.map((seq) => `putChunk ${id}/0/${seq}`));
       expect(server.storedSeqs(id, 0)).toEqual(stored);
       expect(statuses.filter(([status]) => status === "error")).toEqual([]);
       expect(timers.delays).toEqual([]);
