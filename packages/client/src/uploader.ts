@@ -1,4 +1,4 @@
-import type { ChunkAck, TrackSummary } from "@tidemark/shared";
+import type { TrackSummary } from "@tidemark/shared";
 import { ApiError, type RecordingApi } from "./api-client.ts";
 import { fullJitterDelay } from "./backoff.ts";
 import type { ChunkJournal, JournalChunk, JournalSession, JournalTrack, TrackNumber } from "./chunk-journal.ts";
@@ -86,9 +86,6 @@ type Step =
   | "chunk-skipped"
   /** Another tab finished the session and purged it from the journal: nothing is left to send, and nothing failed. */
   | "session-gone";
-
-/** The journal write of an acknowledgement: recorded (false: the session was purged meanwhile), or its failure. */
-type AckWrite = Promise<{ recorded: boolean } | { error: unknown }>;
 
 interface DrainWaiter {
   sessionId: string;
@@ -327,35 +324,13 @@ export class ChunkUploader {
     const chunks = await this.#sendableChunks(sessionId, this.#batchSize);
     if (chunks.length === 0) return "nothing";
     this.#setStatus("uploading");
-    // While the journal records chunk N's acknowledgement, chunk N+1 is already on its way (still
-    // one request in flight). That write is settled before anything else reads or writes the
-    // journal or answers for the session, so the journal sees its writes in their order.
-    let recording: AckWrite | null = null;
-    const recorded = async (): Promise<boolean> => {
-      if (recording === null) return true;
-      const outcome = await recording;
-      recording = null;
-      if ("error" in outcome) throw outcome.error;
-      return outcome.recorded;
-    };
     for (const chunk of chunks) {
       if (!this.#running) break;
-      let step: Step = "ok";
-      if (!this.#declared.has(`${sessionId}/${chunk.track}`)) {
-        if (!(await recorded())) return "requested";
-        step = await this.#declareOnce(session, chunk.track);
-      }
-      if (step === "ok") {
-        const answer = await this.#send(chunk);
-        // False: another tab finished the session and purged it meanwhile; the answer concerns nothing left.
-        if (!(await recorded())) return "requested";
-        if ("error" in answer) step = await this.#refused(chunk, answer.error);
-        else recording = this.#recordUpload(chunk, answer.ack);
-      }
+      let step = await this.#declareOnce(session, chunk.track);
+      if (step === "ok") step = await this.#upload(chunk);
       if (step === "retry") return "retry";
       if (step === "session-stopped" || step === "session-gone") break;
     }
-    await recorded();
     return "requested";
   }
 
@@ -445,45 +420,31 @@ export class ChunkUploader {
     return "ok";
   }
 
-  /** Sends one chunk; settles with the server's acknowledgement or the failure, never rejects. */
-  #send(chunk: JournalChunk): Promise<{ ack: ChunkAck } | { error: unknown }> {
-    return this.#api.putChunk(chunk.sessionId, chunk.track, chunk.seq, chunk.pcm, chunk.sha256).then(
-      (ack) => ({ ack }),
-      (error: unknown) => ({ error }),
-    );
-  }
-
-  /** What a chunk the server did not acknowledge comes to. */
-  async #refused(chunk: JournalChunk, error: unknown): Promise<Step> {
-    if (error instanceof ApiError && error.status === 409) {
-      // Only a seq the server may already hold can clash with other bytes.
-      const step = await this.#conflict(chunk.sessionId, chunk.track, error, (summary) => chunk.seq <= summary.highestSeq);
-      return step === "clash" ? this.#skipChunk(chunk, error.message) : step;
+  async #upload(chunk: JournalChunk): Promise<Step> {
+    let ack;
+    try {
+      ack = await this.#api.putChunk(chunk.sessionId, chunk.track, chunk.seq, chunk.pcm, chunk.sha256);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {
+        // Only a seq the server may already hold can clash with other bytes.
+        const step = await this.#conflict(chunk.sessionId, chunk.track, error, (summary) => chunk.seq <= summary.highestSeq);
+        return step === "clash" ? this.#skipChunk(chunk, error.message) : step;
+      }
+      if (error instanceof ApiError && (error.status === 400 || error.status === 413)) {
+        // The server refused these bytes as they are (e.g. damaged in local storage); sending them
+        // again cannot succeed, and they are kept rather than deleted.
+        return this.#skipChunk(chunk, error.message);
+      }
+      return this.#failed(error, chunk.sessionId);
     }
-    if (error instanceof ApiError && (error.status === 400 || error.status === 413)) {
-      // The server refused these bytes as they are (e.g. damaged in local storage); sending them
-      // again cannot succeed, and they are kept rather than deleted.
-      return this.#skipChunk(chunk, error.message);
-    }
-    return this.#failed(error, chunk.sessionId);
-  }
-
-  /** Marks an acknowledged chunk uploaded in the journal and reports the progress; never rejects. */
-  #recordUpload(chunk: JournalChunk, ack: ChunkAck): AckWrite {
     let counters: JournalTrack | undefined;
-    const write = async () => {
+    const recorded = await this.#recordAck(chunk.sessionId, async () => {
       counters = await this.#journal.markUploaded(chunk.sessionId, chunk.track, chunk.seq, ack.committedThrough);
-    };
-    return this.#recordAck(chunk.sessionId, write).then(
-      (recorded) => {
-        if (recorded) {
-          this.#attempt = 0;
-          if (counters) this.#report(chunk.sessionId, counters);
-        }
-        return { recorded };
-      },
-      (error: unknown) => ({ error }),
-    );
+    });
+    if (!recorded) return "session-gone";
+    this.#attempt = 0;
+    if (counters) this.#report(chunk.sessionId, counters);
+    return "ok";
   }
 
   /**

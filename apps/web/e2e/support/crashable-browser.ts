@@ -55,6 +55,12 @@ export class CrashableBrowser {
     return blank ?? context.newPage();
   }
 
+  /** The process group of the running browser and all its helper processes (its leader's pid). */
+  processGroup(): number | undefined {
+    const child = this.process;
+    return child && child.exitCode === null ? child.pid : undefined;
+  }
+
   /** SIGKILL the whole browser process. */
   async crash(): Promise<void> {
     const child = this.process;
