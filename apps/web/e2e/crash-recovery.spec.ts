@@ -279,6 +279,40 @@ test("a recording started while the server is down is made on this device, survi
   expect(await sessionDetail(page, server, sessionId)).toMatchObject({ title: "Started offline", status: "completed" });
 });
 
+test("a recording made offline whose id the server has given another user stays on this device, and the history says why", async () => {
+  const server = running.server();
+  const browser = running.browser();
+  const context = await browser.launch();
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await expect(page.getByTestId("session-list-empty")).toBeVisible({ timeout: 15_000 });
+  await context.setOffline(true);
+  const sessionId = await startRecording(page, { title: "Taken id", tracks: 1 });
+  await expect(page.getByTestId("recording-without-server")).toBeVisible();
+  await recordMore(page, 2);
+  await page.getByTestId("record-stop").click();
+  const inHistory = page.locator(`[data-testid="session-list"] [data-testid="session-item"][data-session-id="${sessionId}"]`);
+  await expect(inHistory).toHaveAttribute("data-status", "device-only");
+  await expect(inHistory.getByTestId("session-server-state")).toContainText("not yet");
+
+  // Meanwhile another user's device creates a session under the same id.
+  const other = (await (await fetch(`${server.url}/api/auth/device`, { method: "POST" })).json()) as { token: string };
+  const taken = await fetch(`${server.url}/api/sessions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${other.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ id: sessionId, kind: "recording" }),
+  });
+  expect(taken.status).toBe(201);
+
+  await context.setOffline(false);
+  await expect(inHistory.getByTestId("session-server-state")).toContainText("refused (The server refused this session", { timeout: 30_000 });
+  await expect(inHistory.getByTestId("session-server-state")).toContainText("its audio stays on this device");
+  await expect(inHistory.getByTestId("session-local-seconds")).not.toHaveText("0 s");
+  // The other user's session got none of this device's audio.
+  const detail = await fetch(`${server.url}/api/session/${sessionId}`, { headers: { authorization: `Bearer ${other.token}` } });
+  expect(((await detail.json()) as { tracks: unknown[] }).tracks).toEqual([]);
+});
+
 test("a server restored from a backup older than the recording gets all of it again from this device, with no user action", async () => {
   const server = running.server();
   const browser = running.browser();

@@ -495,17 +495,20 @@ describe("ChunkUploader", () => {
     expect((await server.getSession(empty)).status).toBe("active");
   });
 
-  it("stops a session recorded offline whose id the server refuses, keeping its chunks", async () => {
+  it("stops a session recorded offline whose id the server refuses, keeping its chunks, and tells why", async () => {
     const server = new FakeRecordingServer();
     const taken = "0190f5d2-8c4e-7a3b-9d2f-00000000f00d";
     server.addForeignSession(taken);
     const { journal } = journalFor();
     await recordedSession(journal, taken, { chunks: 1, onServer: false });
     const uploader = uploaderFor(journal, server);
+    const stopped: Array<[string, string]> = [];
+    uploader.onSessionStopped((sessionId, reason) => stopped.push([sessionId, reason]));
 
     uploader.start();
     await expect(uploader.drain(taken)).rejects.toThrow(/refused this session/);
 
+    expect(stopped).toEqual([[taken, expect.stringMatching(/^The server refused this session: /)]]);
     expect(chunkUploads(server)).toEqual([]);
     expect(await journal.pending(taken, 10)).toHaveLength(1);
     expect((await journal.session(taken))?.onServer).toBe(false);

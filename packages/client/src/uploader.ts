@@ -73,6 +73,8 @@ const MAX_LOSSES_PER_SESSION = 3;
 
 export type UploadProgressListener = (progress: UploadProgress) => void;
 export type UploaderStatusListener = (status: UploaderStatus, detail?: string) => void;
+/** A session the server refuses for good: its uploads stop, its chunks stay in the journal. */
+export type SessionStoppedListener = (sessionId: string, reason: string) => void;
 
 /** What one step of the upload loop came to. */
 type Step =
@@ -120,6 +122,7 @@ export class ChunkUploader {
 
   readonly #progressListeners = new Set<UploadProgressListener>();
   readonly #statusListeners = new Set<UploaderStatusListener>();
+  readonly #stoppedListeners = new Set<SessionStoppedListener>();
 
   /** Sessions whose server position was read in this uploader's lifetime. */
   readonly #reconciled = new Set<string>();
@@ -230,6 +233,11 @@ export class ChunkUploader {
 
   onStatus(listener: UploaderStatusListener): () => void {
     return subscribe(this.#statusListeners, listener);
+  }
+
+  /** Told once per session and uploader lifetime when the server refuses a session for good, with the reason. */
+  onSessionStopped(listener: SessionStoppedListener): () => void {
+    return subscribe(this.#stoppedListeners, listener);
   }
 
   async #run(): Promise<void> {
@@ -506,6 +514,7 @@ export class ChunkUploader {
     if ((await this.#journal.session(sessionId)) === undefined) return "session-gone";
     this.#stoppedSessions.set(sessionId, new Error(message));
     this.#setStatus("error", message);
+    for (const listener of this.#stoppedListeners) call(() => listener(sessionId, message));
     return "session-stopped";
   }
 

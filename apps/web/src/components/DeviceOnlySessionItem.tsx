@@ -16,6 +16,7 @@ export function DeviceOnlySessionItem({ session }: { session: DeviceOnlySession 
   const recorderBusy = useStore((s) => isRecorderBusy(s.recorder.phase));
   const inRecorder = useStore((s) => isRecorderOn(s.recorder.phase, s.recorder.sessionId, sessionId));
   const recordingElsewhere = useStore((s) => s.sessionsBeingRecorded.includes(sessionId));
+  const refused = useStore((s) => s.refusedUploads[sessionId]);
   const { resume, complete } = useSessionActions(sessionId, "recording");
   const disabled = busy || recorderBusy;
 
@@ -38,7 +39,11 @@ export function DeviceOnlySessionItem({ session }: { session: DeviceOnlySession 
         </div>
         <div>
           <dt>On the server</dt>
-          <dd>not yet: it is sent, with its audio, as soon as the server can be reached</dd>
+          <dd data-testid="session-server-state">
+            {refused === undefined
+              ? "not yet: it is sent, with its audio, as soon as the server can be reached"
+              : `refused (${refused}); its audio stays on this device, and a copy can be saved from here`}
+          </dd>
         </div>
       </dl>
       {!inRecorder && (

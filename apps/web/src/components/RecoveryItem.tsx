@@ -20,6 +20,7 @@ export function RecoveryItem({ session, detailed = false }: { session: Recoverab
   const sessionBusy = useStore((s) => s.busySessionIds.includes(session.sessionId));
   const recordingElsewhere = useStore((s) => s.sessionsBeingRecorded.includes(session.sessionId));
   const dismiss = useStore((s) => s.dismissRecovery);
+  const refused = useStore((s) => s.refusedUploads[session.sessionId]);
   const { isRecording, resume, complete } = useSessionActions(session.sessionId, session.kind);
   // The session list comes from the server; once loaded, a session missing from it is unknown
   // there, unless it was started on this device without the server (the uploader creates it there).
@@ -73,7 +74,9 @@ export function RecoveryItem({ session, detailed = false }: { session: Recoverab
               {session.server
                 ? `${formatDuration(session.server.seconds)}${detailed ? ` in ${session.server.chunks} chunks` : ""}`
                 : deviceOnly
-                  ? "not yet (started while the server could not be reached)"
+                  ? refused === undefined
+                    ? "not yet (started while the server could not be reached)"
+                    : `refused (${refused}); the audio stays on this device`
                 : unknownToServer
                   ? "unknown session"
                   : check === "complete"

@@ -29,6 +29,7 @@ export function startRecordingRuntime({ store, runtime }: { store: AppStore; run
 
   const cleanups: Array<() => void> = [() => clearInterval(locksTimer)];
   cleanups.push(runtime.uploader.onStatus((status, detail) => state().setUploaderStatus(status, detail)));
+  cleanups.push(runtime.uploader.onSessionStopped((sessionId, reason) => state().setUploadRefused(sessionId, reason)));
   // Leftovers of an interrupted session upload in the background; the banner's numbers follow.
   let recoveryRefresh: ReturnType<typeof setTimeout> | undefined;
   cleanups.push(

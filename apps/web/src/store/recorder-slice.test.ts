@@ -207,5 +207,12 @@ describe("recorder slice", () => {
     state.setOnline(true);
     state.setUploaderStatus("waiting-for-network", "The server could not be reached.");
     expect(store.getState()).toMatchObject({ online: true, uploaderStatus: "waiting-for-network", uploaderDetail: "The server could not be reached." });
+
+    state.setUploadRefused("taken", "The server refused this session: Session id is in use");
+    state.setUploadRefused("finished", "This session was already finished");
+    expect(store.getState().refusedUploads).toEqual({
+      taken: "The server refused this session: Session id is in use",
+      finished: "This session was already finished",
+    });
   });
 });

@@ -64,6 +64,8 @@ export interface RecorderSlice {
   uploaderDetail: string | null;
   /** Chunks on this device not yet acknowledged by the server, per `sessionId/track`. */
   pendingUploads: Readonly<Record<string, number>>;
+  /** Sessions the server refused for good (their audio stays on this device), with the reason. */
+  refusedUploads: Readonly<Record<string, string>>;
 
   setRecorderTitle: (title: string) => void;
   /** Picks a track's input, remembered in `devices`; for an off track 1, what it records from once on. */
@@ -73,6 +75,7 @@ export interface RecorderSlice {
   refreshStorage: () => Promise<void>;
   setOnline: (online: boolean) => void;
   setUploaderStatus: (status: UploaderStatus, detail?: string) => void;
+  setUploadRefused: (sessionId: string, reason: string) => void;
   applyUploadProgress: (progress: UploadProgress) => void;
 
   startRecording: () => Promise<void>;
@@ -134,6 +137,7 @@ export function createRecorderSlice({
       uploaderStatus: "idle",
       uploaderDetail: null,
       pendingUploads: {},
+      refusedUploads: {},
 
       setRecorderTitle: (recorderTitle) => set({ recorderTitle }),
       setTrackInput(track, choice) {
@@ -169,6 +173,7 @@ export function createRecorderSlice({
 
       setOnline: (online) => set({ online }),
       setUploaderStatus: (uploaderStatus, detail) => set({ uploaderStatus, uploaderDetail: detail ?? null }),
+      setUploadRefused: (sessionId, reason) => set((state) => ({ refusedUploads: { ...state.refusedUploads, [sessionId]: reason } })),
       applyUploadProgress: (progress) =>
         set((state) => {
           const key = `${progress.sessionId}/${progress.track}`;
