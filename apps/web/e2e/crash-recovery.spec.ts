@@ -12,6 +12,8 @@ import {
   watchAcknowledgedChunks,
 } from "./support/final-recording.ts";
 import { CHUNK_SECONDS, positions, startRecording, stopRecording, waitForLocalSeconds } from "./support/studio.ts";
+import { journalTracks } from "./support/journal.ts";
+import { readWav } from "./support/wav.ts";
 
 // Each scenario runs the built app on its own server and its own Chromium profile, and judges
 // the result by the finalized WAV files on the server's disk: their headers, and their audio
@@ -307,7 +309,19 @@ test("a recording made offline whose id the server has given another user stays 
   await context.setOffline(false);
   await expect(inHistory.getByTestId("session-server-state")).toContainText("refused (The server refused this session", { timeout: 30_000 });
   await expect(inHistory.getByTestId("session-server-state")).toContainText("its audio stays on this device");
-  await expect(inHistory.getByTestId("session-local-seconds")).not.toHaveText("0 s");
+  // The recorder's finish cannot succeed: it offers the device's copy instead of trying again.
+  const notice = page.getByTestId("finish-failed");
+  await expect(notice).toHaveAttribute("data-refused", "true", { timeout: 15_000 });
+  await expect(notice.getByTestId("retry-finish")).toHaveCount(0);
+  await notice.getByTestId("recovery-save-local").click();
+  const downloading = page.waitForEvent("download");
+  await notice.getByTestId("local-track-download").click();
+  // Recorded in the audio context's rate; the file holds every byte this device journaled.
+  const sampleRate = await page.evaluate(() => new AudioContext().sampleRate);
+  const wav = readWav(await (await downloading).path(), { sampleRate, channels: 1 });
+  const [journaled] = (await journalTracks(page, sessionId)) ?? [];
+  expect(wav.dataBytes).toBe(journaled?.localBytes);
+  expect(wav.seconds).toBeGreaterThanOrEqual(2);
   // The other user's session got none of this device's audio.
   const detail = await fetch(`${server.url}/api/session/${sessionId}`, { headers: { authorization: `Bearer ${other.token}` } });
   expect(((await detail.json()) as { tracks: unknown[] }).tracks).toEqual([]);

@@ -1,6 +1,7 @@
 import { formatDuration } from "../format-audio.ts";
 import type { HaltReason } from "../recording/recorder-snapshot.ts";
 import { useStore } from "../store/index.ts";
+import { LocalCopy } from "./LocalCopy.tsx";
 
 /**
  * What the recorder needs the user to know or decide: another tab has the session, an input
@@ -138,13 +139,25 @@ function FinishingNotice() {
 function FinishFailedNotice() {
   const retry = useStore((s) => s.retryFinish);
   const keepOpen = useStore((s) => s.keepSessionOpen);
+  const sessionId = useStore((s) => s.recorder.sessionId);
+  const title = useStore((s) => s.recorder.title);
+  // The server refused the session for good: trying again cannot help, the device's copy can.
+  const refused = useStore((s) => (sessionId === null ? false : s.refusedUploads[sessionId] !== undefined));
   return (
-    <div className="notice notice-warning" role="status" data-testid="finish-failed">
-      <p>The session could not be finished yet. The audio is safe on this device and on the server so far.</p>
+    <div className="notice notice-warning" role="status" data-testid="finish-failed" data-refused={refused}>
+      <p>
+        {refused
+          ? "The server refused this session, so it cannot be finished there. Everything recorded is safe on this device: save a copy from here."
+          : "The session could not be finished yet. Everything recorded is safe on this device, and what reached the server stays there."}
+      </p>
       <div className="notice-actions">
-        <button type="button" className="button button-primary" onClick={() => void retry()} data-testid="retry-finish">
-          Try again
-        </button>
+        {refused && sessionId !== null ? (
+          <LocalCopy sessionId={sessionId} title={title} />
+        ) : (
+          <button type="button" className="button button-primary" onClick={() => void retry()} data-testid="retry-finish">
+            Try again
+          </button>
+        )}
         <button type="button" className="button" onClick={keepOpen}>
           Finish later
         </button>
