@@ -312,6 +312,7 @@ test("a recording made offline whose id the server has given another user stays 
   // The recorder's finish cannot succeed: it offers the device's copy instead of trying again.
   const notice = page.getByTestId("finish-failed");
   await expect(notice).toHaveAttribute("data-refused", "true", { timeout: 15_000 });
+  await expect(notice).toContainText("The server refused this session: A session with this id already exists. Everything recorded is safe on this device");
   await expect(notice.getByTestId("retry-finish")).toHaveCount(0);
   await notice.getByTestId("recovery-save-local").click();
   const downloading = page.waitForEvent("download");

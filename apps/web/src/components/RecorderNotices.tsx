@@ -142,12 +142,13 @@ function FinishFailedNotice() {
   const sessionId = useStore((s) => s.recorder.sessionId);
   const title = useStore((s) => s.recorder.title);
   // The server refused the session for good: trying again cannot help, the device's copy can.
-  const refused = useStore((s) => (sessionId === null ? false : s.refusedUploads[sessionId] !== undefined));
+  const refusal = useStore((s) => (sessionId === null ? undefined : s.refusedUploads[sessionId]));
+  const refused = refusal !== undefined;
   return (
     <div className="notice notice-warning" role="status" data-testid="finish-failed" data-refused={refused}>
       <p>
         {refused
-          ? "The server refused this session, so it cannot be finished there. Everything recorded is safe on this device: save a copy from here."
+          ? `${/[.!?]$/.test(refusal) ? refusal : `${refusal}.`} Everything recorded is safe on this device: save a copy from here.`
           : "The session could not be finished yet. Everything recorded is safe on this device, and what reached the server stays there."}
       </p>
       <div className="notice-actions">
