@@ -1,8 +1,15 @@
 import { expect, test } from "@playwright/test";
 
 test("a new visitor creates a session, sees it time out live, resumes it and marks it complete", async ({ page }) => {
+  const refused: string[] = [];
+  page.on("response", (response) => {
+    if (response.status() === 401) refused.push(response.url());
+  });
   await page.goto("/");
   await expect(page.getByTestId("live-status")).toContainText(/live/i);
+  // Registering the new device went without a refused request.
+  await expect(page.getByTestId("session-list-empty")).toBeVisible();
+  expect(refused).toEqual([]);
 
   await page.getByTestId("session-kind-select").selectOption("recording");
   await page.getByTestId("session-title-input").fill("Episode 1");

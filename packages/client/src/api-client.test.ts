@@ -89,10 +89,10 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
 }
 
 describe("createApiClient", () => {
-  it("registers a device after a 401 and retries the session list", async () => {
+  it("registers a device when the server knows none for this browser, then checks its cookie works", async () => {
     const network = fakeFetch(
-      json(401, { message: "Sign in first." }),
-      json(200, device),
+      json(200, { userId: null }),
+      json(201, device),
       json(200, { sessions: [session] }),
     );
     const api = createApiClient({ fetch: network.fetch });
@@ -100,7 +100,7 @@ describe("createApiClient", () => {
     await api.ensureDevice();
 
     expect(network.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
-      "GET /api/sessions",
+      "GET /api/auth/device",
       "POST /api/auth/device",
       "GET /api/sessions",
     ]);
@@ -108,7 +108,7 @@ describe("createApiClient", () => {
 
   it("restores a lost cookie from the identity kept on the device instead of registering anew", async () => {
     const network = fakeFetch(
-      json(401, { message: "Sign in first." }),
+      json(200, { userId: null }),
       json(200, { userId: device.userId }),
       json(200, { sessions: [session] }),
     );
@@ -119,7 +119,7 @@ describe("createApiClient", () => {
     await api.ensureDevice();
 
     expect(network.requests.map((request) => `${request.method} ${request.url}`)).toEqual([
-      "GET /api/sessions",
+      "GET /api/auth/device",
       "POST /api/auth/cookie",
       "GET /api/sessions",
     ]);
@@ -130,7 +130,7 @@ describe("createApiClient", () => {
   it("registers a new device when the kept identity is unknown to the server, and keeps the new one", async () => {
     const fresh = { ...device, token: "n".repeat(43) };
     const network = fakeFetch(
-      json(401, { message: "Sign in first." }),
+      json(200, { userId: null }),
       json(401, { message: "Unknown token." }),
       json(201, fresh),
       json(200, { sessions: [] }),
@@ -142,7 +142,7 @@ describe("createApiClient", () => {
     await api.ensureDevice();
 
     expect(network.requests.map((request) => request.url)).toEqual([
-      "/api/sessions",
+      "/api/auth/device",
       "/api/auth/cookie",
       "/api/auth/device",
       "/api/sessions",
@@ -150,19 +150,22 @@ describe("createApiClient", () => {
     expect(saved).toEqual([fresh]);
   });
 
-  it("asks nothing more when the device cookie is already accepted", async () => {
-    const network = fakeFetch(json(200, { sessions: [] }));
-    const api = createApiClient({ fetch: network.fetch });
+  it("asks nothing more when the server knows this browser's device", async () => {
+    const network = fakeFetch(json(200, { userId: device.userId }));
+    const loads: string[] = [];
+    const identity = { load: async () => (loads.push("load"), device), save: async () => undefined };
+    const api = createApiClient({ fetch: network.fetch, identity });
 
     await api.ensureDevice();
 
-    expect(network.requests).toHaveLength(1);
+    expect(network.requests.map((request) => `${request.method} ${request.url}`)).toEqual(["GET /api/auth/device"]);
+    expect(loads).toEqual([]);
   });
 
   it("fails with the server's message when the new device is still refused", async () => {
     const network = fakeFetch(
-      json(401, { message: "Sign in first." }),
-      json(200, device),
+      json(200, { userId: null }),
+      json(201, device),
       json(401, { message: "The device token is not valid." }),
     );
     const api = createApiClient({ fetch: network.fetch });

@@ -3,6 +3,7 @@ import {
   CheckpointDocumentSchema,
   ChunkAckSchema,
   DeviceAuthResponseSchema,
+  DeviceStatusResponseSchema,
   type DeviceAuthResponse,
   ErrorResponseSchema,
   FinishResponseSchema,
@@ -221,11 +222,8 @@ export function createApiClient(options: ApiClientOptions = {}): TidemarkApi {
 
   return {
     async ensureDevice() {
-      const first = await send("GET", "/api/sessions");
-      if (first.status !== 401) {
-        parseAnswer(first, SessionListSchema);
-        return;
-      }
+      // Asked, not tried: a first visit registers without a refused request on its way.
+      if ((await request("GET", "/api/auth/device", DeviceStatusResponseSchema)).userId !== null) return;
       // The cookie is gone (or was never written): restore it from the identity kept on the device.
       const kept = await options.identity?.load();
       if (kept) {

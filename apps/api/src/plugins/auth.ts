@@ -14,7 +14,8 @@ declare module "fastify" {
   }
 }
 
-function tokenFrom(request: FastifyRequest): string | undefined {
+/** The device token a request presents: `Authorization: Bearer`, else the cookie. */
+export function deviceTokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith("Bearer ")) return header.slice("Bearer ".length).trim();
   return request.cookies[AUTH_COOKIE_NAME];
@@ -31,7 +32,7 @@ export default fp(
     fastify.addHook("onRequest", async (request, reply) => {
       if (!request.url.startsWith("/api/") || request.routeOptions.config.public) return;
       if (!request.routeOptions.url) return; // unknown route: let the 404 handler answer
-      const token = tokenFrom(request);
+      const token = deviceTokenOf(request);
       const userId = token ? fastify.identity.userForToken(token) : null;
       if (!userId) {
         return reply.status(401).send({ message: "Missing or unknown device token; call POST /api/auth/device" });

@@ -51,6 +51,23 @@ describe("device identity", () => {
     expect(a.token).not.toBe(b.token);
   });
 
+  it("says whose device token a request presents, null without a known one, and never answers 401", async () => {
+    const { userId, token } = await createDevice(app);
+    const ask = (options: { cookies?: Record<string, string>; headers?: Record<string, string> }) =>
+      app.inject({ method: "GET", url: "/api/auth/device", ...options });
+
+    const none = await ask({});
+    expect(none.statusCode).toBe(200);
+    expect(none.json()).toEqual({ userId: null });
+    expect((await ask({ cookies: { [AUTH_COOKIE_NAME]: token } })).json()).toEqual({ userId });
+    expect((await ask({ headers: { authorization: `Bearer ${token}` } })).json()).toEqual({ userId });
+    const unknown = await ask({ cookies: { [AUTH_COOKIE_NAME]: "u".repeat(43) } });
+    expect(unknown.statusCode).toBe(200);
+    expect(unknown.json()).toEqual({ userId: null });
+    // Asking creates nothing.
+    expect(app.db.select().from(authTokens).all()).toHaveLength(1);
+  });
+
   it("accepts the token as a cookie or as a bearer header", async () => {
     const { token } = await createDevice(app);
     const byCookie = await app.inject({ method: "GET", url: "/api/sessions", cookies: { [AUTH_COOKIE_NAME]: token } });

@@ -1,8 +1,15 @@
-import { AUTH_COOKIE_NAME, DeviceAuthResponseSchema, ErrorResponseSchema, RestoreCookieResponseSchema } from "@tidemark/shared";
+import {
+  AUTH_COOKIE_NAME,
+  DeviceAuthResponseSchema,
+  DeviceStatusResponseSchema,
+  ErrorResponseSchema,
+  RestoreCookieResponseSchema,
+} from "@tidemark/shared";
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { badRequest } from "../lib/http-errors.ts";
+import { deviceTokenOf } from "../plugins/auth.ts";
 
 /** The cookie outlives any one session of work; the token inside it never expires on its own. */
 const COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600;
@@ -26,6 +33,23 @@ const authRoutes: FastifyPluginAsyncZod<{ secureCookie: boolean }> = async (fast
       const device = fastify.identity.createDevice();
       setAuthCookie(reply, device.token);
       return reply.status(201).send(device);
+    },
+  );
+
+  // Asked before registering, so a first visit does not start with a refused request.
+  fastify.get(
+    "/api/auth/device",
+    {
+      config: { public: true },
+      schema: {
+        tags: ["auth"],
+        summary: "Whose device token this request presents (cookie or bearer); userId null when none is known",
+        response: { 200: DeviceStatusResponseSchema },
+      },
+    },
+    async (request) => {
+      const token = deviceTokenOf(request);
+      return { userId: token ? fastify.identity.userForToken(token) : null };
     },
   );
 
