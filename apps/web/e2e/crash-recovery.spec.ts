@@ -323,6 +323,15 @@ test("a recording made offline whose id the server has given another user stays 
   const [journaled] = (await journalTracks(page, sessionId)) ?? [];
   expect(wav.dataBytes).toBe(journaled?.localBytes);
   expect(wav.seconds).toBeGreaterThanOrEqual(2);
+
+  // Saved, the user removes the device's copy from the history; it stays gone after a reload.
+  await notice.getByRole("button", { name: "Finish later" }).click();
+  await inHistory.getByTestId("remove-local-copy").click();
+  await inHistory.getByTestId("remove-local-confirm").click();
+  await expect(inHistory).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByTestId("session-list-empty")).toBeVisible({ timeout: 15_000 });
+  expect(await journalTracks(page, sessionId)).toBeUndefined();
   // The other user's session got none of this device's audio.
   const detail = await fetch(`${server.url}/api/session/${sessionId}`, { headers: { authorization: `Bearer ${other.token}` } });
   expect(((await detail.json()) as { tracks: unknown[] }).tracks).toEqual([]);

@@ -530,7 +530,7 @@ export class ChunkJournal {
     return this.#db.sessions.get(sessionId);
   }
 
-  /** Deletes a session and all its audio. Only for sessions the server has finished. */
+  /** Deletes a session and all its audio: once the server has finished it, or when the user discards this device's copy. */
   async purgeSession(sessionId: string): Promise<void> {
     const db = this.#db;
     await db.transaction("rw", [db.sessions, db.chunks, db.audio, db.recovery], async () => {

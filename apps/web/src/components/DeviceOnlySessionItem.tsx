@@ -3,6 +3,7 @@ import { isRecorderBusy, isRecorderOn } from "../recording/recorder-phases.ts";
 import type { DeviceOnlySession } from "../store/device-only-sessions.ts";
 import { useStore } from "../store/index.ts";
 import { LocalCopy } from "./LocalCopy.tsx";
+import { RemoveLocalCopy } from "./RemoveLocalCopy.tsx";
 import { StatusBadge } from "./StatusBadge.tsx";
 import { useSessionActions } from "./use-session-actions.ts";
 
@@ -61,6 +62,8 @@ export function DeviceOnlySessionItem({ session }: { session: DeviceOnlySession 
             </>
           )}
           <LocalCopy sessionId={sessionId} title={title} />
+          {/* Never while a tab records it: that would delete a take under way. */}
+          {refused !== undefined && !recordingElsewhere && <RemoveLocalCopy sessionId={sessionId} seconds={session.seconds} />}
         </div>
       )}
     </li>

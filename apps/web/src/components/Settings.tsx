@@ -3,6 +3,7 @@ import { downloadBlob } from "../download.ts";
 import { IMPORT_MAX_BYTES } from "../persistence/export-file.ts";
 import { pagePersistence } from "../persistence/page-persistence.ts";
 import { useStore } from "../store/index.ts";
+import { DangerConfirmation } from "./DangerConfirmation.tsx";
 
 /** Recovery prompts, export and import of everything saved, and deleting all of the user's data. */
 export function Settings() {
@@ -119,31 +120,19 @@ function DeleteAllData() {
         </button>
       )}
       {(stage === "confirm" || stage === "deleting") && (
-        <div className="notice notice-danger" role="alertdialog" aria-labelledby="delete-confirm-text" data-testid="settings-delete-confirmation">
-          <p id="delete-confirm-text">
-            This deletes everything: on the server, all your sessions, recordings, files, settings and drafts; on this
-            device, the saved settings, the draft and any audio not uploaded yet. It cannot be undone.
-          </p>
-          {error !== null && (
-            <p className="form-error" role="alert" data-testid="settings-delete-error">
-              {error}
-            </p>
-          )}
-          <div className="notice-actions">
-            <button
-              type="button"
-              className="button button-danger"
-              disabled={stage === "deleting"}
-              onClick={() => void deleteEverything()}
-              data-testid="settings-delete-confirm"
-            >
-              {stage === "deleting" ? "Deleting…" : "Yes, delete everything"}
-            </button>
-            <button type="button" className="button" disabled={stage === "deleting"} onClick={() => setStage("idle")} data-testid="settings-delete-cancel">
-              Cancel
-            </button>
-          </div>
-        </div>
+        <DangerConfirmation
+          id="delete-confirm-text"
+          testIdPrefix="settings-delete"
+          error={error}
+          busy={stage === "deleting"}
+          confirmLabel="Yes, delete everything"
+          busyLabel="Deleting…"
+          onConfirm={() => void deleteEverything()}
+          onCancel={() => setStage("idle")}
+        >
+          This deletes everything: on the server, all your sessions, recordings, files, settings and drafts; on this
+          device, the saved settings, the draft and any audio not uploaded yet. It cannot be undone.
+        </DangerConfirmation>
       )}
       {stage === "deleted" && (
         <p className="form-success" role="status" data-testid="settings-deleted">

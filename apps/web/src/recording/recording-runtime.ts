@@ -88,6 +88,7 @@ function createRecordingRuntime() {
     detect: () => detectRecovery(journal, api),
     localTracks: (sessionId) => localTracks(journal, sessionId),
     exportLocalTrack: (sessionId, track) => exportLocalTrack(journal, sessionId, track),
+    removeLocal: (sessionId) => journal.purgeSession(sessionId),
   };
   return { journal, uploader, heartbeat, recorder, recovery, environment: browserEnvironment };
 }

@@ -6,6 +6,8 @@ import type { RecordingRuntime } from "./recording-runtime.ts";
 const STORAGE_REFRESH_MS = 10_000;
 /** How often the banner looks for sessions another tab is recording. */
 const LOCKS_REFRESH_MS = 2_000;
+/** After the recorder's phase changed, when the locks are read again (a released lock takes a moment to go). */
+const LOCK_RELEASE_MS = 100;
 /** At most this often, the recovery banner is refreshed while leftovers upload. */
 const RECOVERY_REFRESH_MS = 1_500;
 
@@ -61,11 +63,17 @@ export function startRecordingRuntime({ store, runtime }: { store: AppStore; run
   void state().refreshStorage();
   // Also right when a recording starts or ends, when the number matters most.
   let lastPhase = state().recorder.phase;
+  let locksAfterPhase: ReturnType<typeof setTimeout> | undefined;
+  cleanups.push(() => clearTimeout(locksAfterPhase));
   cleanups.push(
     store.subscribe(({ recorder }) => {
       if (recorder.phase === lastPhase) return;
       lastPhase = recorder.phase;
       if (recorder.phase === "recording" || recorder.phase === "finished") void state().refreshStorage();
+      // This tab takes or lets go of a session's lock with the phase; the browser frees a lock a
+      // moment after its release, so the list is read again shortly rather than at the next poll.
+      clearTimeout(locksAfterPhase);
+      locksAfterPhase = setTimeout(() => void state().refreshSessionsBeingRecorded(), LOCK_RELEASE_MS);
     }),
   );
   const storageTimer = setInterval(() => void state().refreshStorage(), STORAGE_REFRESH_MS);

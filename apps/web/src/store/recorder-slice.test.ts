@@ -1,7 +1,7 @@
 import type { RecoverableSession } from "@tidemark/client";
 import { describe, expect, it } from "vitest";
 import { detail, trackSummary } from "../recording/controller-fakes.ts";
-import { createTestStore, fakeEnvironment } from "./test-store.ts";
+import { createTestStore, fakeEnvironment, fakeRecovery } from "./test-store.ts";
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
@@ -96,12 +96,7 @@ describe("recorder slice", () => {
       local: { chunks: 5, pendingChunks: 2, seconds: 5 },
     };
     const { store } = createTestStore({
-      recovery: {
-        detectLocal: async () => [interrupted],
-        detect: async () => [interrupted],
-        localTracks: async () => [],
-        exportLocalTrack: async () => new Blob(),
-      },
+      recovery: fakeRecovery({ detectLocal: async () => [interrupted], detect: async () => [interrupted] }),
     });
     await store.getState().detectLocalRecovery();
     expect(store.getState().hasUnsavedAudio()).toBe(true);
@@ -168,15 +163,19 @@ describe("recorder slice", () => {
     expect(store.getState().currentSessionId).toBe("s1");
   });
 
+  it("reads the recovery list again when a session is kept open, so it shows as interrupted", async () => {
+    const kept: RecoverableSession = { sessionId: "s7", title: "", kind: "recording", local: { chunks: 2, pendingChunks: 2, seconds: 2 }, deviceOnly: true };
+    const { store } = createTestStore({ recovery: fakeRecovery({ detect: async () => [kept] }) });
+
+    store.getState().keepSessionOpen();
+
+    await expect.poll(() => store.getState().recoverable).toEqual([kept]);
+  });
+
   it("drops a session from the recovery list once the recorder finished it", async () => {
     const leftover: RecoverableSession = { sessionId: "s5", title: "", kind: "recording", local: { chunks: 1, pendingChunks: 0, seconds: 1 } };
     const { store } = createTestStore({
-      recovery: {
-        detectLocal: async () => [leftover],
-        detect: async () => [leftover],
-        localTracks: async () => [],
-        exportLocalTrack: async () => new Blob(),
-      },
+      recovery: fakeRecovery({ detectLocal: async () => [leftover], detect: async () => [leftover] }),
     });
     await store.getState().detectLocalRecovery();
 

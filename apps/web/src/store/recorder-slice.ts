@@ -202,7 +202,12 @@ export function createRecorderSlice({
       completeRecording: (sessionId) => guarded(() => recorder.markComplete(sessionId)),
       acceptGaps: () => guarded(() => recorder.acceptGaps()),
       retryFinish: () => guarded(() => recorder.retryFinish()),
-      keepSessionOpen: () => recorder.keepSessionOpen(),
+      keepSessionOpen() {
+        recorder.keepSessionOpen();
+        // Out of the recorder, the session is an interrupted one: the banner and the history list
+        // it from what detection finds (for one only this device has, from detection alone).
+        void get().detectServerRecovery();
+      },
       finishInBackground: () => recorder.finishInBackground(),
       takeOver: () => guarded(() => recorder.takeOver()),
       dismissRecorder: () => recorder.dismiss(),

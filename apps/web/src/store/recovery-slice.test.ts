@@ -74,6 +74,39 @@ describe("recovery slice", () => {
     expect(await store.getState().exportLocalTrack("s1", 0)).toBe(wav);
   });
 
+  it("removes this device's copy of a session through the recovery service and stops listing it", async () => {
+    const refused: RecoverableSession = { sessionId: "s1", title: "", kind: "recording", local: { chunks: 3, pendingChunks: 3, seconds: 3 }, deviceOnly: true };
+    const kept: RecoverableSession = { ...refused, sessionId: "s2" };
+    const removed: string[] = [];
+    const { store } = createTestStore({
+      recovery: fakeRecovery({
+        detectLocal: async () => [refused, kept],
+        removeLocal: async (sessionId) => void removed.push(sessionId),
+      }),
+    });
+    await store.getState().detectLocalRecovery();
+
+    await store.getState().removeLocalCopy("s1");
+
+    expect(removed).toEqual(["s1"]);
+    expect(store.getState().recoverable.map((session) => session.sessionId)).toEqual(["s2"]);
+  });
+
+  it("keeps listing a session whose copy could not be removed", async () => {
+    const refused: RecoverableSession = { sessionId: "s1", title: "", kind: "recording", local: { chunks: 3, pendingChunks: 3, seconds: 3 }, deviceOnly: true };
+    const { store } = createTestStore({
+      recovery: fakeRecovery({
+        detectLocal: async () => [refused],
+        removeLocal: () => Promise.reject(new Error("QuotaExceededError")),
+      }),
+    });
+    await store.getState().detectLocalRecovery();
+
+    await expect(store.getState().removeLocalCopy("s1")).rejects.toThrow("QuotaExceededError");
+
+    expect(store.getState().recoverable).toEqual([refused]);
+  });
+
   it("dismisses a session, offers it again on request, and keeps each id once", () => {
     const { store } = createTestStore();
     const state = () => store.getState();

@@ -15,6 +15,8 @@ export interface RecoveryDetector {
   localTracks(sessionId: string): Promise<LocalTrack[]>;
   /** One track as a WAV file built from this device's journal alone. */
   exportLocalTrack(sessionId: string, track: TrackNumber): Promise<Blob>;
+  /** Deletes this device's copy of a session: its journal entry and all its audio. */
+  removeLocal(sessionId: string): Promise<void>;
 }
 
 export type RecoveryCheck =
@@ -44,6 +46,11 @@ export interface RecoverySlice {
   listLocalTracks: (sessionId: string) => Promise<LocalTrack[]>;
   /** A WAV of one track from this device's copy, for when the server cannot provide it. */
   exportLocalTrack: (sessionId: string, track: TrackNumber) => Promise<Blob>;
+  /**
+   * Deletes this device's copy of a session the server will not take (it refused the session),
+   * at the user's word, once they saved what they wanted; it leaves the history and the banner.
+   */
+  removeLocalCopy: (sessionId: string) => Promise<void>;
   /** Stops offering a session for recovery; its audio and its place in the history stay. */
   dismissRecovery: (sessionId: string) => void;
   /** Offers a dismissed session again. */
@@ -112,6 +119,11 @@ export function createRecoverySlice({ recovery, environment }: StoreDependencies
 
     listLocalTracks: (sessionId) => recovery.localTracks(sessionId),
     exportLocalTrack: (sessionId, track) => recovery.exportLocalTrack(sessionId, track),
+
+    async removeLocalCopy(sessionId) {
+      await recovery.removeLocal(sessionId);
+      set((state) => ({ recoverable: state.recoverable.filter((session) => session.sessionId !== sessionId) }));
+    },
 
     dismissRecovery(sessionId) {
       const dismissed = get().dismissedRecoveryIds;

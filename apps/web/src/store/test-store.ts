@@ -33,6 +33,7 @@ export function fakeRecovery(overrides: Partial<RecoveryDetector> = {}): Recover
     detect: async () => [],
     localTracks: async () => [],
     exportLocalTrack: () => Promise.reject(new Error("The test did not expect an export.")),
+    removeLocal: () => Promise.reject(new Error("The test did not expect a removal.")),
     ...overrides,
   };
 }
