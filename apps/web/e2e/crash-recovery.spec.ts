@@ -22,6 +22,12 @@ test.describe.configure({ mode: "serial", timeout: 180_000 });
 
 const running = serverAndCrashableBrowserPerTest({ SESSION_TIMEOUT_MS: "5000", SWEEP_INTERVAL_MS: "500" });
 
+/** Whole seconds as the studio shows them (m:ss). */
+function formatSeconds(seconds: number): string {
+  const whole = Math.floor(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
 /** SIGKILLs the browser, starts it again on the same profile and opens the studio. */
 async function crashAndReopen(browser: CrashableBrowser, url: string): Promise<Page> {
   await browser.crash();
@@ -279,6 +285,32 @@ test("a recording started while the server is down is made on this device, survi
   // The session the server made is the one this device named, with its title, and nothing else.
   await expectOneCompleteSession(page, server, sessionId, { atLeastSeconds: beforeCrash + 4, finishSeen });
   expect(await sessionDetail(page, server, sessionId)).toMatchObject({ title: "Started offline", status: "completed" });
+});
+
+test("a recording stopped offline and left to finish in the background stays in the history, and shows completed once the network is back", async () => {
+  const server = running.server();
+  const browser = running.browser();
+  const context = await browser.launch();
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await expect(page.getByTestId("session-list-empty")).toBeVisible({ timeout: 15_000 });
+  await context.setOffline(true);
+  const sessionId = await startRecording(page, { title: "Finished later", tracks: 1 });
+  await recordMore(page, 2);
+  const recorded = (await positions(page)).localSeconds;
+  await page.getByTestId("record-stop").click();
+  await page.getByTestId("finish-in-background").click();
+  await expect(page.getByTestId("record-start")).toBeVisible();
+
+  // Out of the recorder, still listed: only this device has it.
+  const inHistory = page.locator(`[data-testid="session-list"] [data-testid="session-item"][data-session-id="${sessionId}"]`);
+  await expect(inHistory).toHaveAttribute("data-status", "device-only");
+  await expect(inHistory.getByTestId("session-local-seconds")).toHaveText(formatSeconds(recorded));
+
+  await context.setOffline(false);
+  await expect(inHistory).toHaveAttribute("data-status", "completed", { timeout: 30_000 });
+  const [track] = await finalTracks(page, server, sessionId, 1);
+  expect(track!.wav.seconds).toBeGreaterThanOrEqual(recorded - CHUNK_SECONDS);
 });
 
 test("a recording made offline whose id the server has given another user stays on this device, and the history says why", async () => {

@@ -163,14 +163,17 @@ describe("recorder slice", () => {
     expect(store.getState().currentSessionId).toBe("s1");
   });
 
-  it("reads the recovery list again when a session is kept open, so it shows as interrupted", async () => {
-    const kept: RecoverableSession = { sessionId: "s7", title: "", kind: "recording", local: { chunks: 2, pendingChunks: 2, seconds: 2 }, deviceOnly: true };
-    const { store } = createTestStore({ recovery: fakeRecovery({ detect: async () => [kept] }) });
+  it.each(["keepSessionOpen", "finishInBackground"] as const)(
+    "reads the recovery list again after %s, so the session the recorder let go of stays listed",
+    async (action) => {
+      const kept: RecoverableSession = { sessionId: "s7", title: "", kind: "recording", local: { chunks: 2, pendingChunks: 2, seconds: 2 }, deviceOnly: true };
+      const { store } = createTestStore({ recovery: fakeRecovery({ detect: async () => [kept] }) });
 
-    store.getState().keepSessionOpen();
+      store.getState()[action]();
 
-    await expect.poll(() => store.getState().recoverable).toEqual([kept]);
-  });
+      await expect.poll(() => store.getState().recoverable).toEqual([kept]);
+    },
+  );
 
   it("drops a session from the recovery list once the recorder finished it", async () => {
     const leftover: RecoverableSession = { sessionId: "s5", title: "", kind: "recording", local: { chunks: 1, pendingChunks: 0, seconds: 1 } };

@@ -202,13 +202,16 @@ export function createRecorderSlice({
       completeRecording: (sessionId) => guarded(() => recorder.markComplete(sessionId)),
       acceptGaps: () => guarded(() => recorder.acceptGaps()),
       retryFinish: () => guarded(() => recorder.retryFinish()),
+      // Out of the recorder, the session is listed from what recovery detection finds (one that
+      // only this device has, from detection alone) until the server has it finished.
       keepSessionOpen() {
         recorder.keepSessionOpen();
-        // Out of the recorder, the session is an interrupted one: the banner and the history list
-        // it from what detection finds (for one only this device has, from detection alone).
-        void get().detectServerRecovery();
+        void get().refreshRecovery();
       },
-      finishInBackground: () => recorder.finishInBackground(),
+      finishInBackground() {
+        recorder.finishInBackground();
+        void get().refreshRecovery();
+      },
       takeOver: () => guarded(() => recorder.takeOver()),
       dismissRecorder: () => recorder.dismiss(),
 

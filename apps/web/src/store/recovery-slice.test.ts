@@ -74,6 +74,26 @@ describe("recovery slice", () => {
     expect(await store.getState().exportLocalTrack("s1", 0)).toBe(wav);
   });
 
+  it("adds what this device holds to the list when a refresh cannot reach the server", async () => {
+    const listed: RecoverableSession = { sessionId: "s1", title: "", kind: "recording", local: { chunks: 3, pendingChunks: 0, seconds: 3 }, server: { chunks: 3, seconds: 3 } };
+    const offline: RecoverableSession = { sessionId: "s2", title: "", kind: "recording", local: { chunks: 2, pendingChunks: 2, seconds: 2 }, deviceOnly: true };
+    let serverUp = true;
+    const { store } = createTestStore({
+      recovery: fakeRecovery({
+        detect: async () => (serverUp ? [listed] : Promise.reject(new Error("The server could not be reached."))),
+        detectLocal: async () => [{ ...listed, server: undefined }, offline],
+      }),
+    });
+    await store.getState().detectServerRecovery();
+    serverUp = false;
+
+    await store.getState().refreshRecovery();
+
+    // What the server said of s1 is kept; s2, which only this device has, is added.
+    expect(store.getState().recoverable).toEqual([listed, offline]);
+    expect(store.getState().recoveryError).toBe("The server could not be reached.");
+  });
+
   it("removes this device's copy of a session through the recovery service and stops listing it", async () => {
     const refused: RecoverableSession = { sessionId: "s1", title: "", kind: "recording", local: { chunks: 3, pendingChunks: 3, seconds: 3 }, deviceOnly: true };
     const kept: RecoverableSession = { ...refused, sessionId: "s2" };

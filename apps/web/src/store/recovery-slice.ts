@@ -42,6 +42,11 @@ export interface RecoverySlice {
 
   detectLocalRecovery: () => Promise<void>;
   detectServerRecovery: () => Promise<void>;
+  /**
+   * Reads the recovery list again, from the server and this device; with the server out of
+   * reach, adds what this device holds, so a session the recorder let go of stays in view.
+   */
+  refreshRecovery: () => Promise<void>;
   refreshSessionsBeingRecorded: () => Promise<void>;
   listLocalTracks: (sessionId: string) => Promise<LocalTrack[]>;
   /** A WAV of one track from this device's copy, for when the server cannot provide it. */
@@ -103,6 +108,21 @@ export function createRecoverySlice({ recovery, environment }: StoreDependencies
       } catch (error) {
         set({ recoveryError: messageOf(error) });
       }
+    },
+
+    async refreshRecovery() {
+      await get().detectServerRecovery();
+      if (get().recoveryError === null) return;
+      let local: RecoverableSession[];
+      try {
+        local = await recovery.detectLocal();
+      } catch {
+        return; // the list stays as it was
+      }
+      set((state) => {
+        const added = local.filter((session) => !state.recoverable.some((listed) => listed.sessionId === session.sessionId));
+        return added.length === 0 ? {} : { recoverable: [...state.recoverable, ...added] };
+      });
     },
 
     async refreshSessionsBeingRecorded() {
