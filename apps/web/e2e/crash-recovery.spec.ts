@@ -287,23 +287,32 @@ test("a recording started while the server is down is made on this device, survi
   expect(await sessionDetail(page, server, sessionId)).toMatchObject({ title: "Started offline", status: "completed" });
 });
 
-test("a recording stopped offline and left to finish in the background stays in the history, and shows completed once the network is back", async () => {
+/**
+ * A registered device goes offline and records `seconds` on one track, then stops: the session
+ * exists on this device only. Returns it with its session-history entry.
+ */
+async function stoppedOfflineRecording(title: string, seconds: number) {
   const server = running.server();
-  const browser = running.browser();
-  const context = await browser.launch();
-  const page = await browser.newPage();
+  const context = await running.browser().launch();
+  const page = await running.browser().newPage();
   await page.goto(server.url);
   await expect(page.getByTestId("session-list-empty")).toBeVisible({ timeout: 15_000 });
   await context.setOffline(true);
-  const sessionId = await startRecording(page, { title: "Finished later", tracks: 1 });
-  await recordMore(page, 2);
+  const sessionId = await startRecording(page, { title, tracks: 1 });
+  await expect(page.getByTestId("recording-without-server")).toBeVisible();
+  await recordMore(page, seconds);
   const recorded = (await positions(page)).localSeconds;
   await page.getByTestId("record-stop").click();
+  const inHistory = page.locator(`[data-testid="session-list"] [data-testid="session-item"][data-session-id="${sessionId}"]`);
+  return { server, context, page, sessionId, recorded, inHistory };
+}
+
+test("a recording stopped offline and left to finish in the background stays in the history, and shows completed once the network is back", async () => {
+  const { server, context, page, sessionId, recorded, inHistory } = await stoppedOfflineRecording("Finished later", 2);
   await page.getByTestId("finish-in-background").click();
   await expect(page.getByTestId("record-start")).toBeVisible();
 
   // Out of the recorder, still listed: only this device has it.
-  const inHistory = page.locator(`[data-testid="session-list"] [data-testid="session-item"][data-session-id="${sessionId}"]`);
   await expect(inHistory).toHaveAttribute("data-status", "device-only");
   await expect(inHistory.getByTestId("session-local-seconds")).toHaveText(formatSeconds(recorded));
 
@@ -314,18 +323,7 @@ test("a recording stopped offline and left to finish in the background stays in 
 });
 
 test("a recording made offline whose id the server has given another user stays on this device, and the history says why", async () => {
-  const server = running.server();
-  const browser = running.browser();
-  const context = await browser.launch();
-  const page = await browser.newPage();
-  await page.goto(server.url);
-  await expect(page.getByTestId("session-list-empty")).toBeVisible({ timeout: 15_000 });
-  await context.setOffline(true);
-  const sessionId = await startRecording(page, { title: "Taken id", tracks: 1 });
-  await expect(page.getByTestId("recording-without-server")).toBeVisible();
-  await recordMore(page, 2);
-  await page.getByTestId("record-stop").click();
-  const inHistory = page.locator(`[data-testid="session-list"] [data-testid="session-item"][data-session-id="${sessionId}"]`);
+  const { server, context, page, sessionId, inHistory } = await stoppedOfflineRecording("Taken id", 2);
   await expect(inHistory).toHaveAttribute("data-status", "device-only");
   await expect(inHistory.getByTestId("session-server-state")).toContainText("not yet");
 
