@@ -22,17 +22,10 @@ import { ApiServer } from "../e2e/support/api-server.ts";
 import { CrashableBrowser } from "../e2e/support/crashable-browser.ts";
 import { finalTracks, sessionDetail } from "../e2e/support/final-recording.ts";
 import { CHUNK_SECONDS, positions, startRecording, stopRecording, waitForLocalSeconds } from "../e2e/support/studio.ts";
+import { intFromEnv } from "./bench-settings.ts";
 
 const TRACKS = 2;
 const POLL_MS = 50;
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 const rounds = intFromEnv("BENCH_ROUNDS", 2);
 const cpuSeconds = intFromEnv("BENCH_CPU_SECONDS", 10);

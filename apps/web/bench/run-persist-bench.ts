@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Page } from "@playwright/test";
 import { CHROMIUM_FLAGS, chromiumExecutable } from "../e2e/support/chromium.ts";
 import { DETECT_RESULT_PATH, SAVE_MARK } from "./bench-page-support.ts";
+import { intFromEnv } from "./bench-settings.ts";
 import type { DetectRun } from "./detect-page.ts";
 import { traceMainThread } from "./main-thread-trace.ts";
 
@@ -33,14 +34,6 @@ const CHUNKS = 10_000;
 const CHAPTERS = 100;
 const DETECT_TARGET_MS = 30;
 const SAVE_TARGET_MS = 5;
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 const detectRuns = intFromEnv("BENCH_DETECT_RUNS", 30);
 const saves = intFromEnv("BENCH_SAVES", 40);
