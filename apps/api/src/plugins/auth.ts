@@ -2,6 +2,7 @@ import cookie from "@fastify/cookie";
 import { AUTH_COOKIE_NAME } from "@tidemark/shared";
 import type { FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
+import type { IdentityService } from "../services/identity.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -14,11 +15,16 @@ declare module "fastify" {
   }
 }
 
-/** The device token a request presents: `Authorization: Bearer`, else the cookie. */
-export function deviceTokenOf(request: FastifyRequest): string | undefined {
+function tokenFrom(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith("Bearer ")) return header.slice("Bearer ".length).trim();
   return request.cookies[AUTH_COOKIE_NAME];
+}
+
+/** The user whose device token the request presents (`Authorization: Bearer`, else the cookie); null for none or an unknown one. */
+export function deviceUserOf(request: FastifyRequest, identity: Pick<IdentityService, "userForToken">): string | null {
+  const token = tokenFrom(request);
+  return token ? identity.userForToken(token) : null;
 }
 
 /**
@@ -32,8 +38,7 @@ export default fp(
     fastify.addHook("onRequest", async (request, reply) => {
       if (!request.url.startsWith("/api/") || request.routeOptions.config.public) return;
       if (!request.routeOptions.url) return; // unknown route: let the 404 handler answer
-      const token = deviceTokenOf(request);
-      const userId = token ? fastify.identity.userForToken(token) : null;
+      const userId = deviceUserOf(request, fastify.identity);
       if (!userId) {
         return reply.status(401).send({ message: "Missing or unknown device token; call POST /api/auth/device" });
       }

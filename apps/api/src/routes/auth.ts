@@ -9,7 +9,7 @@ import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { badRequest } from "../lib/http-errors.ts";
-import { deviceTokenOf } from "../plugins/auth.ts";
+import { deviceUserOf } from "../plugins/auth.ts";
 
 /** The cookie outlives any one session of work; the token inside it never expires on its own. */
 const COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600;
@@ -47,10 +47,7 @@ const authRoutes: FastifyPluginAsyncZod<{ secureCookie: boolean }> = async (fast
         response: { 200: DeviceStatusResponseSchema },
       },
     },
-    async (request) => {
-      const token = deviceTokenOf(request);
-      return { userId: token ? fastify.identity.userForToken(token) : null };
-    },
+    async (request) => ({ userId: deviceUserOf(request, fastify.identity) }),
   );
 
   // Browsers write cookies to disk lazily; a client that kept its token durably (IndexedDB)
